@@ -1,0 +1,12 @@
+#include "core/status.h"
+
+namespace sluice {
+
+std::string Status::ToString() const {
+  static constexpr const char* kNames[] = {"OK",       "Invalid",  "NotFound", "Retry",
+                                           "AlreadyExists", "IO error", "Internal", "Cancelled"};
+  if (ok()) return "OK";
+  return std::string(kNames[static_cast<int>(code_)]) + ": " + message_;
+}
+
+}  // namespace sluice
