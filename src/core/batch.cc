@@ -1,0 +1,52 @@
+#include "core/batch.h"
+
+#include "core/time.h"
+
+namespace sluice {
+
+namespace {
+const FieldType kJsonType = [] {
+  FieldType t;
+  t.kind = TypeKind::kJson;
+  return t;
+}();
+}  // namespace
+
+Batch::Batch(const StreamConfig* stream) : extra(&kJsonType), stream_(stream) {
+  for (const auto& f : stream->schema.fields) columns.emplace_back(&f.type);
+  received_at_us = NowMicros();
+}
+
+uint32_t Batch::PartitionIndex(const std::string& name) {
+  for (size_t i = 0; i < partition_names.size(); ++i)
+    if (partition_names[i] == name) return static_cast<uint32_t>(i);
+  partition_names.push_back(name);
+  return static_cast<uint32_t>(partition_names.size() - 1);
+}
+
+void Batch::NoteRead(uint32_t partition, int64_t offset, int64_t next, size_t bytes) {
+  PartitionRange& r = ranges[partition_names[partition]];
+  if (r.first < 0) r.first = offset;
+  if (id.empty()) AssignId(partition_names[partition], offset);
+  r.next = next;
+  ++r.records;
+  ++read_records;
+  read_bytes += static_cast<int64_t>(bytes);
+}
+
+std::string SafeName(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '_';
+    out += ok ? c : '_';
+  }
+  return out;
+}
+
+void Batch::AssignId(const std::string& partition, int64_t first_offset) {
+  id = SafeName(source + "-" + partition + "-" + std::to_string(first_offset));
+}
+
+}  // namespace sluice

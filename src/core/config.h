@@ -1,0 +1,80 @@
+// The pipeline config: one YAML file declaring the warehouse, landing, server, streams with their schemas,
+// sources and batch limits. Sections owned by later stages (rollups, collectors, models, dashboards) are kept
+// as YAML nodes and read by those stages through a ConfigReader, so every error names file, line and field.
+// Immutable after load; thread-safe to share.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/schema.h"
+#include "core/status.h"
+
+namespace sluice {
+
+struct SourceConfig {
+  std::string kind;  // file | kafka | http
+  std::string name;  // unique across the config; default "<stream>.<kind>" (+ index when repeated)
+  // file
+  std::string path;    // a file, a directory or a glob
+  bool follow = false;  // keep reading files as they grow
+  // kafka
+  std::string brokers, topic, group;
+  std::map<std::string, std::string> kafka_options;  // passed through to librdkafka
+  // http
+  int64_t max_body_bytes = 64LL << 20;
+};
+
+struct BatchConfig {
+  int64_t max_records = 100000;
+  int64_t max_bytes = 64LL << 20;
+  int64_t max_wait_us = 1'000'000;
+};
+
+struct StreamConfig {
+  std::string name;
+  Schema schema;
+  int64_t allowed_lateness_us = 6 * 3600LL * 1'000'000;
+  int64_t idle_timeout_us = 5 * 60LL * 1'000'000;
+  int64_t retention_us = 0;            // 0 keeps raw forever
+  int64_t max_record_bytes = 1 << 20;  // longer records are dead-lettered
+  std::vector<SourceConfig> sources;
+  BatchConfig batch;
+
+  const Field& event_time_field() const { return schema.fields[schema.event_time]; }
+  std::string raw_table() const { return "raw_" + name; }
+};
+
+struct Config {
+  std::string file;      // the config file, as given
+  std::string base_dir;  // relative paths in the config are relative to the file's folder
+  std::string warehouse_kind = "duckdb";
+  std::string warehouse_path;  // duckdb file
+  std::string warehouse_url;   // clickhouse
+  std::string landing_path;
+  std::string listen = "127.0.0.1:8080";
+  std::string token_env;  // name of the env var holding the API token (never the token itself)
+  std::vector<StreamConfig> streams;
+  std::string models_dir, dashboards_dir;
+  YAML::Node rollups, collectors;  // read by src/transform and src/collect
+
+  const StreamConfig* FindStream(std::string_view name) const;
+  // Resolves `path` against base_dir unless absolute.
+  std::string Resolve(const std::string& path) const;
+};
+
+// Loads and validates a config file. On error returns Invalid listing every problem, one per line, each
+// with file:line:column and the field path.
+Result<Config> LoadConfig(const std::string& path);
+// Same, from text (tests); `file` names it in messages.
+Result<Config> ParseConfig(const std::string& text, const std::string& file, const std::string& base_dir = ".");
+
+// Reads a field type spec: a scalar name ("int64"), "list<T>", a one-element sequence ([T]) for a list, a
+// map {type: ..., of: ..., fields: ..., epoch: s|ms|us}, or a plain map of fields for a struct.
+bool ReadFieldType(class ConfigReader& r, const YAML::Node& node, const std::string& path, FieldType& out);
+
+}  // namespace sluice

@@ -1,0 +1,80 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TEST(ConfigTest, ParsesStreamWithNestedSchemaAndSources) {
+  auto c = ParseConfig(R"(
+warehouse: { kind: duckdb, path: wh.duckdb }
+landing: { path: land }
+streams:
+  github_events:
+    event_time: created_at
+    schema:
+      id: string
+      created_at: timestamp
+      actor: { id: int64, login: string }
+      tags: [string]
+      payload: json
+      scores: { type: list, of: float64 }
+      sent_ms: timestamp_ms
+    sources:
+      - { kind: file, path: events.ndjson }
+    batch: { max_records: 5000, max_wait: 250ms }
+)",
+                       "t.yaml", "/base");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->streams.size(), 1u);
+  const StreamConfig& s = c->streams[0];
+  EXPECT_EQ(s.event_time_field().name, "created_at");
+  EXPECT_EQ(s.schema.fields[2].type.SqlType(), "STRUCT(\"id\" BIGINT, \"login\" VARCHAR)");
+  EXPECT_EQ(s.schema.fields[3].type.SqlType(), "VARCHAR[]");
+  EXPECT_EQ(s.schema.fields[5].type.SqlType(), "DOUBLE[]");
+  EXPECT_EQ(s.schema.fields[6].type.epoch, EpochUnit::kMillis);
+  EXPECT_EQ(s.batch.max_records, 5000);
+  EXPECT_EQ(s.batch.max_wait_us, 250000);
+  EXPECT_EQ(s.sources[0].name, "github_events.file");
+  EXPECT_EQ(c->warehouse_path, "/base/wh.duckdb");
+  EXPECT_EQ(c->landing_path, "/base/land");
+}
+
+TEST(ConfigTest, ReportsEveryErrorWithFileLineAndField) {
+  auto c = ParseConfig(R"(streams:
+  tracking:
+    event_time: ts
+    schema: { ts: string, n: integr }
+    sources:
+      - { kind: kafak, topic: t }
+    batch: { max_wait: 1x, max_recods: 5 }
+)",
+                       "bad.yaml");
+  ASSERT_FALSE(c.ok());
+  const std::string& m = c.status().message();
+  EXPECT_NE(m.find("bad.yaml:4:30: streams.tracking.schema.n: unknown type 'integr'"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:3:17: streams.tracking.event_time: 'ts' must be declared as a timestamp"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:6:17: streams.tracking.sources[0].kind: unknown source kind 'kafak'"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:7:24: streams.tracking.batch.max_wait: not a duration: '1x'"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:7:28: streams.tracking.batch.max_recods: unknown field"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, MissingRequiredFieldsNameTheirParent) {
+  auto c = ParseConfig("streams:\n  s:\n    schema: { ts: timestamp }\n    sources: [ { kind: kafka } ]\n", "x.yaml");
+  ASSERT_FALSE(c.ok());
+  const std::string& m = c.status().message();
+  EXPECT_NE(m.find("streams.s.event_time: required field is missing"), std::string::npos) << m;
+  EXPECT_NE(m.find("streams.s.sources[0].brokers: required field is missing"), std::string::npos) << m;
+  EXPECT_NE(m.find("streams.s.sources[0].topic: required field is missing"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, YamlSyntaxErrorHasPosition) {
+  auto c = ParseConfig("streams: {\n  a: [\n", "syn.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().rfind("syn.yaml:", 0), 0u) << c.status().message();
+}
+
+}  // namespace
+}  // namespace sluice
