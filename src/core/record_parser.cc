@@ -48,6 +48,30 @@ std::string WrongType(const std::string& path, const FieldType& want, ondemand::
   return "field '" + path + "': expected " + want.Describe() + ", got " + TypeName(got);
 }
 
+// Whether a top-level non-object document is at least valid JSON, to tell "not an object" from garbage.
+bool ScalarIsValid(ondemand::document& doc, ondemand::json_type t) {
+  switch (t) {
+    case ondemand::json_type::null: {
+      bool is_null = false;
+      return !doc.is_null().get(is_null) && is_null;
+    }
+    case ondemand::json_type::number: {
+      double d;
+      return !doc.get_double().get(d);
+    }
+    case ondemand::json_type::boolean: {
+      bool b;
+      return !doc.get_bool().get(b);
+    }
+    case ondemand::json_type::string: {
+      std::string_view s;
+      return !doc.get_string().get(s);
+    }
+    default:
+      return true;  // arrays: well-formed enough to be named
+  }
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -276,7 +300,7 @@ bool RecordParser::Parse(std::string_view record, uint32_t partition, int64_t of
     if (auto te = doc.type().get(t)) {
       err = te == simdjson::UTF8_ERROR ? "invalid UTF-8" : std::string("invalid JSON: ") + simdjson::error_message(te);
     } else if (t != ondemand::json_type::object) {
-      err = "not a JSON object";
+      err = ScalarIsValid(doc, t) ? "not a JSON object" : "invalid JSON";
     } else if (doc.get_object().get(obj)) {
       err = "invalid JSON";
     } else {

@@ -87,6 +87,8 @@ TEST_F(RecordParserTest, EveryBadRecordIsDeadLetteredWithItsReasonAndPosition) {
       {R"({"ts":"2015-01-01T12:00:01Z",)", "invalid JSON"},
       {"{\"ts\":\"2015-01-01T12:00:01Z\",\"name\":\"\xff\xfe\"}", "invalid UTF-8"},
       {R"([1,2])", "not a JSON object"},
+      {R"(not json)", "invalid JSON"},
+      {R"(42)", "not a JSON object"},
       {R"({"n":1})", "missing event time 'ts'"},
       {R"({"ts":null})", "missing event time 'ts'"},
       {R"({"ts":"yesterday"})", "field 'ts': unparsable timestamp 'yesterday'"},

@@ -135,6 +135,13 @@ std::string FormatIsoMicros(int64_t micros) {
   return buf;
 }
 
+std::string FormatSqlTimestamp(int64_t micros) {
+  std::string s = FormatIsoMicros(micros);
+  s[10] = ' ';
+  s.pop_back();  // the 'Z'
+  return s;
+}
+
 std::optional<int64_t> ParseDurationMicros(std::string_view s) {
   if (s.empty()) return std::nullopt;
   int64_t total = 0;

@@ -30,6 +30,8 @@ inline int32_t DayOf(int64_t micros) { return static_cast<int32_t>(FloorDiv(micr
 
 // "2015-01-01T12:00:00Z" (seconds precision, fraction added when non-zero).
 std::string FormatIsoMicros(int64_t micros);
+// "2015-01-01 12:00:00[.ffffff]": the form SQL TIMESTAMP literals take.
+std::string FormatSqlTimestamp(int64_t micros);
 // "2015-01-01".
 std::string FormatIsoDate(int32_t days);
 

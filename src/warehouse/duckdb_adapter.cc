@@ -1,0 +1,280 @@
+#include "warehouse/duckdb_adapter.h"
+
+#include <duckdb.h>
+
+#include <cstring>
+
+namespace sluice {
+
+struct DuckDb::Impl {
+  duckdb_database db = nullptr;
+  duckdb_connection conn = nullptr;
+  ~Impl() {
+    if (conn) duckdb_disconnect(&conn);
+    if (db) duckdb_close(&db);
+  }
+};
+
+namespace {
+
+// RAII for a duckdb_result.
+struct ResultGuard {
+  duckdb_result r;
+  ~ResultGuard() { duckdb_destroy_result(&r); }
+};
+
+// Writes builder rows `rows` into positions 0..rows.size()-1 of `vec`, recursing into structs and lists.
+void WriteColumn(duckdb_vector vec, duckdb_logical_type type, const ColumnBuilder& col,
+                 const std::vector<uint64_t>& rows) {
+  duckdb_type id = duckdb_get_type_id(type);
+  size_t n = rows.size();
+  bool any_null = false;
+  for (size_t k = 0; k < n && !any_null; ++k) any_null = !col.valid(rows[k]);
+  uint64_t* validity = nullptr;
+  if (any_null) {
+    duckdb_vector_ensure_validity_writable(vec);
+    validity = duckdb_vector_get_validity(vec);
+    for (size_t k = 0; k < n; ++k)
+      if (!col.valid(rows[k])) duckdb_validity_set_row_invalid(validity, k);
+  }
+  switch (id) {
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_TIMESTAMP: {
+      auto* out = static_cast<int64_t*>(duckdb_vector_get_data(vec));
+      for (size_t k = 0; k < n; ++k) out[k] = col.int_at(rows[k]);
+      break;
+    }
+    case DUCKDB_TYPE_DATE: {
+      auto* out = static_cast<int32_t*>(duckdb_vector_get_data(vec));
+      for (size_t k = 0; k < n; ++k) out[k] = static_cast<int32_t>(col.int_at(rows[k]));
+      break;
+    }
+    case DUCKDB_TYPE_BOOLEAN: {
+      auto* out = static_cast<bool*>(duckdb_vector_get_data(vec));
+      for (size_t k = 0; k < n; ++k) out[k] = col.int_at(rows[k]) != 0;
+      break;
+    }
+    case DUCKDB_TYPE_DOUBLE: {
+      auto* out = static_cast<double*>(duckdb_vector_get_data(vec));
+      for (size_t k = 0; k < n; ++k) out[k] = col.double_at(rows[k]);
+      break;
+    }
+    case DUCKDB_TYPE_VARCHAR: {
+      for (size_t k = 0; k < n; ++k) {
+        if (!col.valid(rows[k])) continue;
+        std::string_view s = col.string_at(rows[k]);
+        duckdb_vector_assign_string_element_len(vec, k, s.data(), s.size());
+      }
+      break;
+    }
+    case DUCKDB_TYPE_STRUCT: {
+      idx_t children = duckdb_struct_type_child_count(type);
+      for (idx_t c = 0; c < children; ++c) {
+        duckdb_logical_type ct = duckdb_struct_type_child_type(type, c);
+        WriteColumn(duckdb_struct_vector_get_child(vec, c), ct, col.children()[c], rows);
+        duckdb_destroy_logical_type(&ct);
+      }
+      break;
+    }
+    case DUCKDB_TYPE_LIST: {
+      auto* entries = static_cast<duckdb_list_entry*>(duckdb_vector_get_data(vec));
+      std::vector<uint64_t> elems;
+      uint64_t base = duckdb_list_vector_get_size(vec);
+      for (size_t k = 0; k < n; ++k) {
+        uint64_t b = col.valid(rows[k]) ? col.list_begin(rows[k]) : 0, e = col.valid(rows[k]) ? col.list_end(rows[k]) : 0;
+        entries[k].offset = base + elems.size();
+        entries[k].length = e - b;
+        for (uint64_t x = b; x < e; ++x) elems.push_back(x);
+      }
+      duckdb_list_vector_reserve(vec, base + elems.size());
+      duckdb_list_vector_set_size(vec, base + elems.size());
+      duckdb_logical_type et = duckdb_list_type_child_type(type);
+      // The child vector is written from position `base`; with a fresh chunk base is 0.
+      WriteColumn(duckdb_list_vector_get_child(vec), et, col.element(), elems);
+      duckdb_destroy_logical_type(&et);
+      break;
+    }
+    default:
+      break;  // types sluice does not create; left NULL-free zeros
+  }
+}
+
+void WriteSource(duckdb_vector vec, duckdb_logical_type type, const AppendSource& src,
+                 const std::vector<uint64_t>& rows) {
+  size_t n = rows.size();
+  if (src.column) {
+    WriteColumn(vec, type, *src.column, rows);
+  } else if (src.constant) {
+    for (size_t k = 0; k < n; ++k)
+      duckdb_vector_assign_string_element_len(vec, k, src.constant->data(), src.constant->size());
+  } else if (src.ints) {
+    auto* out = static_cast<int64_t*>(duckdb_vector_get_data(vec));
+    for (size_t k = 0; k < n; ++k) out[k] = (*src.ints)[rows[k]];
+  } else if (src.dates) {
+    auto* out = static_cast<int32_t*>(duckdb_vector_get_data(vec));
+    for (size_t k = 0; k < n; ++k) out[k] = (*src.dates)[rows[k]];
+  } else if (src.index) {
+    for (size_t k = 0; k < n; ++k) {
+      const std::string& s = (*src.labels)[(*src.index)[rows[k]]];
+      duckdb_vector_assign_string_element_len(vec, k, s.data(), s.size());
+    }
+  } else {
+    duckdb_vector_ensure_validity_writable(vec);
+    uint64_t* validity = duckdb_vector_get_validity(vec);
+    for (size_t k = 0; k < n; ++k) duckdb_validity_set_row_invalid(validity, k);
+  }
+}
+
+}  // namespace
+
+DuckDb::DuckDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DuckDb::~DuckDb() = default;
+
+Result<std::unique_ptr<DuckDb>> DuckDb::Open(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  char* err = nullptr;
+  duckdb_config config;
+  duckdb_create_config(&config);
+  if (duckdb_open_ext(path == ":memory:" ? nullptr : path.c_str(), &impl->db, config, &err) == DuckDBError) {
+    std::string msg = err ? err : "unknown error";
+    duckdb_free(err);
+    duckdb_destroy_config(&config);
+    return Status::Io("cannot open DuckDB database '" + path + "': " + msg);
+  }
+  duckdb_destroy_config(&config);
+  if (duckdb_connect(impl->db, &impl->conn) == DuckDBError) return Status::Io("cannot connect to DuckDB '" + path + "'");
+  return std::unique_ptr<DuckDb>(new DuckDb(std::move(impl)));
+}
+
+Status DuckDb::Execute(std::string_view sql) {
+  ResultGuard g;
+  std::string text(sql);
+  if (duckdb_query(impl_->conn, text.c_str(), &g.r) == DuckDBError) {
+    const char* e = duckdb_result_error(&g.r);
+    return Status::Invalid(e ? e : "query failed");
+  }
+  return Status::Ok();
+}
+
+Result<QueryResult> DuckDb::Query(std::string_view sql) {
+  ResultGuard g;
+  std::string text(sql);
+  if (duckdb_query(impl_->conn, text.c_str(), &g.r) == DuckDBError) {
+    const char* e = duckdb_result_error(&g.r);
+    return Status::Invalid(e ? e : "query failed");
+  }
+  QueryResult out;
+  idx_t cols = duckdb_column_count(&g.r);
+  for (idx_t c = 0; c < cols; ++c) {
+    out.columns.push_back(duckdb_column_name(&g.r, c));
+    duckdb_logical_type t = duckdb_column_logical_type(&g.r, c);
+    char* tn = duckdb_logical_type_get_alias(t);
+    if (!tn) {
+      // No alias: render the type through DuckDB's own name.
+      duckdb_type id = duckdb_get_type_id(t);
+      static const std::pair<duckdb_type, const char*> kNames[] = {
+          {DUCKDB_TYPE_BOOLEAN, "BOOLEAN"}, {DUCKDB_TYPE_TINYINT, "TINYINT"}, {DUCKDB_TYPE_SMALLINT, "SMALLINT"},
+          {DUCKDB_TYPE_INTEGER, "INTEGER"}, {DUCKDB_TYPE_BIGINT, "BIGINT"},   {DUCKDB_TYPE_HUGEINT, "HUGEINT"},
+          {DUCKDB_TYPE_UBIGINT, "UBIGINT"}, {DUCKDB_TYPE_DOUBLE, "DOUBLE"},   {DUCKDB_TYPE_FLOAT, "FLOAT"},
+          {DUCKDB_TYPE_DECIMAL, "DECIMAL"}, {DUCKDB_TYPE_VARCHAR, "VARCHAR"}, {DUCKDB_TYPE_DATE, "DATE"},
+          {DUCKDB_TYPE_TIMESTAMP, "TIMESTAMP"}, {DUCKDB_TYPE_TIMESTAMP_TZ, "TIMESTAMPTZ"},
+          {DUCKDB_TYPE_LIST, "LIST"}, {DUCKDB_TYPE_STRUCT, "STRUCT"}, {DUCKDB_TYPE_BLOB, "BLOB"},
+          {DUCKDB_TYPE_INTERVAL, "INTERVAL"}, {DUCKDB_TYPE_MAP, "MAP"}};
+      std::string name = "OTHER";
+      for (auto& [k, v] : kNames)
+        if (k == id) name = v;
+      out.types.push_back(name);
+    } else {
+      out.types.push_back(tn);
+      duckdb_free(tn);
+    }
+    duckdb_destroy_logical_type(&t);
+  }
+  idx_t rows = duckdb_row_count(&g.r);
+  out.rows.reserve(rows);
+  for (idx_t r = 0; r < rows; ++r) {
+    std::vector<std::optional<std::string>> row(cols);
+    for (idx_t c = 0; c < cols; ++c) {
+      if (duckdb_value_is_null(&g.r, c, r)) continue;
+      char* v = duckdb_value_varchar(&g.r, c, r);
+      if (v) {
+        row[c] = std::string(v);
+        duckdb_free(v);
+      }
+    }
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+Status DuckDb::Append(const std::string& table, const std::vector<AppendSource>& sources,
+                      const std::vector<uint32_t>& order) {
+  duckdb_appender app;
+  if (duckdb_appender_create(impl_->conn, nullptr, table.c_str(), &app) == DuckDBError) {
+    std::string msg = duckdb_appender_error(app) ? duckdb_appender_error(app) : "cannot create appender";
+    duckdb_appender_destroy(&app);
+    return Status::Invalid("append to " + table + ": " + msg);
+  }
+  idx_t cols = duckdb_appender_column_count(app);
+  if (cols != sources.size()) {
+    duckdb_appender_destroy(&app);
+    return Status::Internal("append to " + table + ": table has " + std::to_string(cols) + " columns, batch has " +
+                            std::to_string(sources.size()));
+  }
+  std::vector<duckdb_logical_type> types(cols);
+  for (idx_t c = 0; c < cols; ++c) types[c] = duckdb_appender_column_type(app, c);
+  const idx_t chunk_rows = duckdb_vector_size();
+  Status st;
+  std::vector<uint64_t> rows;
+  for (size_t begin = 0; begin < order.size() && st.ok(); begin += chunk_rows) {
+    size_t end = std::min(order.size(), begin + chunk_rows);
+    rows.assign(order.begin() + begin, order.begin() + end);
+    duckdb_data_chunk chunk = duckdb_create_data_chunk(types.data(), cols);
+    for (idx_t c = 0; c < cols; ++c) WriteSource(duckdb_data_chunk_get_vector(chunk, c), types[c], sources[c], rows);
+    duckdb_data_chunk_set_size(chunk, rows.size());
+    if (duckdb_append_data_chunk(app, chunk) == DuckDBError)
+      st = Status::Invalid("append to " + table + ": " + std::string(duckdb_appender_error(app)));
+    duckdb_destroy_data_chunk(&chunk);
+  }
+  if (st.ok() && duckdb_appender_flush(app) == DuckDBError)
+    st = Status::Invalid("append to " + table + ": " + std::string(duckdb_appender_error(app)));
+  for (auto& t : types) duckdb_destroy_logical_type(&t);
+  duckdb_appender_destroy(&app);
+  return st;
+}
+
+Status DuckDb::AppendRows(const std::string& table, const std::vector<std::vector<std::optional<std::string>>>& rows) {
+  if (rows.empty()) return Status::Ok();
+  duckdb_appender app;
+  if (duckdb_appender_create(impl_->conn, nullptr, table.c_str(), &app) == DuckDBError) {
+    duckdb_appender_destroy(&app);
+    return Status::Invalid("cannot append to " + table);
+  }
+  idx_t cols = duckdb_appender_column_count(app);
+  std::vector<duckdb_type> ids(cols);
+  for (idx_t c = 0; c < cols; ++c) {
+    duckdb_logical_type t = duckdb_appender_column_type(app, c);
+    ids[c] = duckdb_get_type_id(t);
+    duckdb_destroy_logical_type(&t);
+  }
+  Status st;
+  for (const auto& row : rows) {
+    for (idx_t c = 0; c < cols && st.ok(); ++c) {
+      duckdb_state s;
+      if (c >= row.size() || !row[c]) s = duckdb_append_null(app);
+      else if (ids[c] == DUCKDB_TYPE_BLOB) s = duckdb_append_blob(app, row[c]->data(), row[c]->size());
+      else if (ids[c] == DUCKDB_TYPE_BIGINT) s = duckdb_append_int64(app, std::stoll(*row[c]));
+      else s = duckdb_append_varchar_length(app, row[c]->data(), row[c]->size());
+      if (s == DuckDBError) st = Status::Invalid("append to " + table + ": " + std::string(duckdb_appender_error(app)));
+    }
+    if (st.ok() && duckdb_appender_end_row(app) == DuckDBError)
+      st = Status::Invalid("append to " + table + ": " + std::string(duckdb_appender_error(app)));
+    if (!st.ok()) break;
+  }
+  if (st.ok() && duckdb_appender_flush(app) == DuckDBError)
+    st = Status::Invalid("append to " + table + ": " + std::string(duckdb_appender_error(app)));
+  duckdb_appender_destroy(&app);
+  return st;
+}
+
+}  // namespace sluice

@@ -1,0 +1,222 @@
+#include "warehouse/duckdb_warehouse.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+
+#include "core/record_parser.h"
+#include "core/time.h"
+
+namespace sluice {
+
+const char* const kSystemTablesSql = R"sql(
+CREATE SEQUENCE IF NOT EXISTS _sluice_batch_seq;
+CREATE TABLE IF NOT EXISTS _sluice_batches (
+  batch_id VARCHAR PRIMARY KEY,
+  seq BIGINT NOT NULL,            -- load order; the transform cursor reads batches past a seq
+  stream VARCHAR NOT NULL,
+  source VARCHAR NOT NULL,
+  partitions JSON,                -- {"partition": {"first": n, "next": n, "records": n}}
+  file VARCHAR,                   -- the landed file
+  rows BIGINT,
+  dead_rows BIGINT,
+  late_rows BIGINT,
+  event_hours TIMESTAMP[],        -- hours of event time the batch touched
+  min_event_time TIMESTAMP,
+  max_event_time TIMESTAMP,
+  received_at TIMESTAMP,
+  loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS _sluice_checkpoints (
+  source VARCHAR NOT NULL,
+  "partition" VARCHAR NOT NULL,
+  next_offset BIGINT NOT NULL,
+  batch_id VARCHAR,
+  updated_at TIMESTAMP,
+  PRIMARY KEY (source, "partition")
+);
+CREATE TABLE IF NOT EXISTS _sluice_dead_letters (
+  stream VARCHAR,
+  source VARCHAR,
+  "partition" VARCHAR,
+  "offset" BIGINT,
+  received_at TIMESTAMP,
+  error VARCHAR,
+  raw BLOB,                       -- the record's bytes, truncated past a limit
+  raw_length BIGINT,              -- the record's full length
+  batch_id VARCHAR
+);
+)sql";
+
+namespace {
+
+const char* const kRawSystemColumns[] = {"event_date", "_extra", "_batch_id", "_source", "_partition", "_offset"};
+
+std::string FieldsDdl(const StreamConfig& s) {
+  std::string ddl;
+  for (const auto& f : s.schema.fields) ddl += QuoteIdent(f.name) + " " + f.type.SqlType() + ", ";
+  return ddl + "event_date DATE, _extra JSON, _batch_id VARCHAR, _source VARCHAR, _partition VARCHAR, _offset BIGINT";
+}
+
+// Replaces bytes that are not valid UTF-8 with '?', so any text can go into a VARCHAR.
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = s[i];
+    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (int k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string TimestampLiteral(int64_t micros) { return "TIMESTAMP '" + FormatSqlTimestamp(micros) + "'"; }
+
+}  // namespace
+
+Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string& path) {
+  if (path != ":memory:") {
+    std::error_code ec;
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  }
+  ASSIGN_OR_RETURN(auto db, DuckDb::Open(path));
+  return std::unique_ptr<DuckDbWarehouse>(new DuckDbWarehouse(std::move(db)));
+}
+
+Status DuckDbWarehouse::Prepare(const Config& config) {
+  RETURN_IF_ERROR(db_->Execute(kSystemTablesSql).WithContext("creating system tables"));
+  for (const auto& s : config.streams) RETURN_IF_ERROR(PrepareRawTable(s).WithContext("raw table of " + s.name));
+  return Status::Ok();
+}
+
+Status DuckDbWarehouse::PrepareRawTable(const StreamConfig& s) {
+  std::string table = s.raw_table();
+  RETURN_IF_ERROR(db_->Execute("CREATE TABLE IF NOT EXISTS " + QuoteIdent(table) + " (" + FieldsDdl(s) + ")"));
+  ASSIGN_OR_RETURN(auto cols, db_->Query("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = " +
+                                         QuoteLiteral(table) + " ORDER BY column_index"));
+  std::vector<std::string> names;
+  for (const auto& row : cols.rows) names.push_back(*row[0]);
+  for (const auto& f : s.schema.fields) {
+    if (std::find(names.begin(), names.end(), f.name) != names.end()) continue;
+    // Schema evolution: a field added to the config becomes a new column; old rows read NULL.
+    spdlog::info("stream {}: adding column {} {} to {}", s.name, f.name, f.type.SqlType(), table);
+    RETURN_IF_ERROR(db_->Execute("ALTER TABLE " + QuoteIdent(table) + " ADD COLUMN " + QuoteIdent(f.name) + " " +
+                                 f.type.SqlType()));
+    names.push_back(f.name);
+  }
+  raw_columns_[table] = std::move(names);
+  return Status::Ok();
+}
+
+Result<std::map<std::string, int64_t>> DuckDbWarehouse::Checkpoints(const std::string& source) {
+  ASSIGN_OR_RETURN(auto r, db_->Query("SELECT \"partition\", next_offset FROM _sluice_checkpoints WHERE source = " +
+                                      QuoteLiteral(source)));
+  std::map<std::string, int64_t> out;
+  for (const auto& row : r.rows) out[*row[0]] = std::stoll(*row[1]);
+  return out;
+}
+
+Result<bool> DuckDbWarehouse::LoadBatch(const Batch& batch, const std::string& landed_file) {
+  RETURN_IF_ERROR(db_->Execute("BEGIN TRANSACTION"));
+  auto seen = db_->Query("SELECT count(*) FROM _sluice_batches WHERE batch_id = " + QuoteLiteral(batch.id));
+  if (!seen.ok() || seen->Scalar() != "0") {
+    (void)db_->Execute("ROLLBACK");
+    if (!seen.ok()) return seen.status();
+    return false;  // a replay of a batch already loaded: exactly-once means doing nothing
+  }
+  Status st = LoadInTransaction(batch, landed_file);
+  if (st.ok()) st = db_->Execute("COMMIT");
+  if (!st.ok()) {
+    (void)db_->Execute("ROLLBACK");
+    return st.WithContext("loading batch " + batch.id);
+  }
+  return true;
+}
+
+Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string& landed_file) {
+  const StreamConfig& s = batch.stream();
+  const std::string table = s.raw_table();
+  auto cols_it = raw_columns_.find(table);
+  if (cols_it == raw_columns_.end()) return Status::Internal("raw table " + table + " was not prepared");
+
+  // Rows go in event order so DuckDB's zone maps prune by time (DESIGN.md semantics 3).
+  std::vector<uint32_t> order(batch.rows());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return batch.event_time(a) < batch.event_time(b); });
+  std::vector<int32_t> event_dates(batch.rows());
+  for (size_t i = 0; i < batch.rows(); ++i) event_dates[i] = DayOf(batch.event_time(i));
+
+  std::vector<AppendSource> sources;
+  for (const auto& name : cols_it->second) {
+    AppendSource src;
+    int field = s.schema.IndexOf(name);
+    if (field >= 0) src.column = &batch.columns[field];
+    else if (name == "event_date") src.dates = &event_dates;
+    else if (name == "_extra") src.column = &batch.extra;
+    else if (name == "_batch_id") src.constant = &batch.id;
+    else if (name == "_source") src.constant = &batch.source;
+    else if (name == "_partition") src.index = &batch.row_partition, src.labels = &batch.partition_names;
+    else if (name == "_offset") src.ints = &batch.row_offset;
+    sources.push_back(src);  // a column whose field left the config stays, NULL from now on
+  }
+  if (batch.rows() > 0) RETURN_IF_ERROR(db_->Append(table, sources, order));
+
+  if (!batch.dead_letters.empty()) {
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    std::string received = FormatSqlTimestamp(batch.received_at_us);
+    for (const auto& d : batch.dead_letters)
+      rows.push_back({s.name, batch.source, ValidUtf8(d.partition), std::to_string(d.offset), received,
+                      ValidUtf8(d.error), d.raw, std::to_string(d.raw_length), batch.id});
+    RETURN_IF_ERROR(db_->AppendRows("_sluice_dead_letters", rows));
+  }
+
+  std::string now = TimestampLiteral(NowMicros());
+  std::string partitions = "{";
+  for (const auto& [p, r] : batch.ranges) {
+    if (partitions.size() > 1) partitions += ",";
+    std::string key;
+    AppendJsonString(key, ValidUtf8(p));
+    partitions += key + ":{\"first\":" + std::to_string(r.first) + ",\"next\":" + std::to_string(r.next) +
+                  ",\"records\":" + std::to_string(r.records) + "}";
+    RETURN_IF_ERROR(db_->Execute("INSERT OR REPLACE INTO _sluice_checkpoints VALUES (" + QuoteLiteral(batch.source) +
+                                 ", " + QuoteLiteral(ValidUtf8(p)) + ", " + std::to_string(r.next) + ", " +
+                                 QuoteLiteral(batch.id) + ", " + now + ")"));
+  }
+  partitions += "}";
+  std::string hours = "[";
+  for (int64_t h : batch.event_hours) hours += (hours.size() > 1 ? ", " : "") + TimestampLiteral(h);
+  hours += "]::TIMESTAMP[]";
+  std::string min_t = "NULL", max_t = "NULL";
+  if (batch.rows() > 0) {
+    min_t = TimestampLiteral(batch.event_time(order.front()));
+    max_t = TimestampLiteral(batch.event_time(order.back()));
+  }
+  return db_->Execute("INSERT INTO _sluice_batches VALUES (" + QuoteLiteral(batch.id) +
+                      ", nextval('_sluice_batch_seq'), " + QuoteLiteral(s.name) + ", " + QuoteLiteral(batch.source) +
+                      ", " + QuoteLiteral(partitions) + ", " + QuoteLiteral(landed_file) + ", " +
+                      std::to_string(batch.rows()) + ", " + std::to_string(batch.dead_letters.size()) + ", " +
+                      std::to_string(batch.late_rows) + ", " + hours + ", " + min_t + ", " + max_t + ", " +
+                      TimestampLiteral(batch.received_at_us) + ", " + now + ")");
+}
+
+Result<std::unique_ptr<Warehouse>> OpenWarehouse(const Config& config) {
+  if (config.warehouse_kind != "duckdb")
+    return Status::Invalid("warehouse kind '" + config.warehouse_kind + "' is not supported yet");
+  ASSIGN_OR_RETURN(auto w, DuckDbWarehouse::Open(config.warehouse_path));
+  return std::unique_ptr<Warehouse>(std::move(w));
+}
+
+}  // namespace sluice

@@ -1,0 +1,31 @@
+// DuckDbWarehouse: the embedded default warehouse, a single DuckDB file.
+// Thread-safety: not thread-safe (see Warehouse).
+#pragma once
+
+#include <memory>
+
+#include "warehouse/duckdb_adapter.h"
+#include "warehouse/warehouse.h"
+
+namespace sluice {
+
+class DuckDbWarehouse : public Warehouse {
+ public:
+  static Result<std::unique_ptr<DuckDbWarehouse>> Open(const std::string& path);
+
+  Status Execute(const std::string& sql) override { return db_->Execute(sql); }
+  Result<QueryResult> Query(const std::string& sql) override { return db_->Query(sql); }
+  Status Prepare(const Config& config) override;
+  Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) override;
+  Result<bool> LoadBatch(const Batch& batch, const std::string& landed_file) override;
+
+ private:
+  explicit DuckDbWarehouse(std::unique_ptr<DuckDb> db) : db_(std::move(db)) {}
+  Status PrepareRawTable(const StreamConfig& stream);
+  Status LoadInTransaction(const Batch& batch, const std::string& landed_file);
+
+  std::unique_ptr<DuckDb> db_;
+  std::map<std::string, std::vector<std::string>> raw_columns_;  // raw table -> its columns, in table order
+};
+
+}  // namespace sluice

@@ -1,0 +1,114 @@
+#include "warehouse/duckdb_warehouse.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/record_parser.h"
+
+namespace sluice {
+namespace {
+
+Config MakeConfig(const std::string& schema_extra = "") {
+  auto c = ParseConfig(R"(
+streams:
+  ev:
+    event_time: ts
+    schema:
+      ts: timestamp
+      kind: string
+      actor: { id: int64, login: string }
+      tags: [string]
+)" + schema_extra + R"(
+    sources: [ { kind: http } ]
+)",
+                       "t.yaml");
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return std::move(*c);
+}
+
+Batch MakeBatch(const StreamConfig& s, int64_t first_offset, const std::vector<std::string>& records) {
+  Batch b(&s);
+  b.source = "src";
+  RecordParser p(&s);
+  uint32_t part = b.PartitionIndex("p0");
+  int64_t off = first_offset;
+  for (const auto& r : records) {
+    p.Parse(r, part, off, off + 1, b);
+    ++off;
+  }
+  return b;
+}
+
+class DuckDbWarehouseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sluice_wh_" + std::to_string(::getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    path_ = (dir_ / "w.duckdb").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Q(Warehouse& w, const std::string& sql) {
+    auto r = w.Query(sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->Scalar() : "";
+  }
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
+  Config c = MakeConfig();
+  auto w = DuckDbWarehouse::Open(path_);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->Prepare(c).ok());
+  Batch b = MakeBatch(c.streams[0], 10,
+                      {R"({"ts":"2015-01-01T13:00:00Z","kind":"b","actor":{"id":2,"login":"y"},"tags":["t1","t2"]})",
+                       R"({"ts":"2015-01-01T12:00:00Z","kind":"a","actor":{"id":1,"login":"x"},"more":true})",
+                       R"(not json)"});
+  auto loaded = (*w)->LoadBatch(b, "landing/x.ndjson.zst");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_TRUE(*loaded);
+  Warehouse& wh = **w;
+  EXPECT_EQ(Q(wh, "SELECT count(*) FROM raw_ev"), "2");
+  // Rows are stored in event order, with their position and day.
+  EXPECT_EQ(Q(wh, "SELECT string_agg(kind || ':' || _offset || ':' || event_date, ',') FROM raw_ev"),
+            "a:11:2015-01-01,b:10:2015-01-01");
+  EXPECT_EQ(Q(wh, "SELECT actor.login FROM raw_ev WHERE kind = 'b'"), "y");
+  EXPECT_EQ(Q(wh, "SELECT tags[2] FROM raw_ev WHERE kind = 'b'"), "t2");
+  EXPECT_EQ(Q(wh, "SELECT _extra->>'more' FROM raw_ev WHERE kind = 'a'"), "true");
+  EXPECT_EQ(Q(wh, "SELECT error || '@' || \"offset\" FROM _sluice_dead_letters"),
+            "invalid JSON@12")
+      << "dead letter reason and position";
+  EXPECT_EQ(Q(wh, "SELECT next_offset FROM _sluice_checkpoints WHERE source = 'src'"), "13");
+  EXPECT_EQ(Q(wh, "SELECT rows || '/' || dead_rows || '/' || len(event_hours) FROM _sluice_batches"), "2/1/2");
+  auto cp = wh.Checkpoints("src");
+  ASSERT_TRUE(cp.ok());
+  EXPECT_EQ(cp->at("p0"), 13);
+
+  // The same batch again (a replay) changes nothing.
+  auto again = wh.LoadBatch(b, "landing/x.ndjson.zst");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(Q(wh, "SELECT count(*) FROM raw_ev"), "2");
+}
+
+TEST_F(DuckDbWarehouseTest, AddedFieldBecomesAColumnAndSurvivesReopen) {
+  {
+    Config c = MakeConfig();
+    auto w = DuckDbWarehouse::Open(path_);
+    ASSERT_TRUE((*w)->Prepare(c).ok());
+    ASSERT_TRUE(*(*w)->LoadBatch(MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-01T12:00:00Z","n":5})"}), "f"));
+    EXPECT_EQ(Q(**w, "SELECT _extra->>'n' FROM raw_ev"), "5");
+  }
+  Config c2 = MakeConfig("      n: int64\n");
+  auto w = DuckDbWarehouse::Open(path_);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->Prepare(c2).ok());
+  ASSERT_TRUE(*(*w)->LoadBatch(MakeBatch(c2.streams[0], 1, {R"({"ts":"2015-01-01T12:00:00Z","n":6})"}), "f"));
+  EXPECT_EQ(Q(**w, "SELECT string_agg(coalesce(n::VARCHAR, 'null'), ',' ORDER BY _offset) FROM raw_ev"), "null,6");
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,46 @@
+// Warehouse: where batches become tables. One implementation per engine (DuckDB embedded by default;
+// ClickHouse for scale-out). Loading is exactly-once: LoadBatch writes a batch's rows, its dead letters, the
+// advanced checkpoints and its `_sluice_batches` ledger row in one transaction (DESIGN.md semantics 1, 2).
+// Thread-safety: not thread-safe; one owner (the loader) at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/batch.h"
+#include "core/config.h"
+#include "core/status.h"
+#include "warehouse/query_result.h"
+
+namespace sluice {
+
+class Warehouse {
+ public:
+  virtual ~Warehouse() = default;
+
+  // Runs a statement that returns nothing of interest.
+  virtual Status Execute(const std::string& sql) = 0;
+  // Runs a query and materialises its result.
+  virtual Result<QueryResult> Query(const std::string& sql) = 0;
+
+  // Creates sluice's system tables and each stream's raw table; adds columns for fields added to the config
+  // since (schema evolution: columns are never dropped).
+  virtual Status Prepare(const Config& config) = 0;
+
+  // The next offset to read per partition of `source`, as last committed. Empty for a new source.
+  virtual Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) = 0;
+
+  // Loads `batch` (already landed at `landed_file`) in one transaction. Returns false without changing
+  // anything when a batch with the same id was loaded before (a replay), true when loaded now.
+  virtual Result<bool> LoadBatch(const Batch& batch, const std::string& landed_file) = 0;
+};
+
+// Opens the warehouse the config names (creating the DuckDB file and its folder when needed).
+Result<std::unique_ptr<Warehouse>> OpenWarehouse(const Config& config);
+
+// The system tables' DDL, shared by every engine that speaks DuckDB's SQL.
+extern const char* const kSystemTablesSql;
+
+}  // namespace sluice
