@@ -128,13 +128,26 @@ Result<std::map<std::string, int64_t>> DuckDbWarehouse::Checkpoints(const std::s
   return out;
 }
 
-Result<bool> DuckDbWarehouse::LoadBatch(const Batch& batch, const std::string& landed_file) {
+Result<bool> DuckDbWarehouse::StillCurrent(const Batch& batch) {
+  ASSIGN_OR_RETURN(auto committed, Checkpoints(batch.source));
+  for (const auto& [partition, range] : batch.ranges) {
+    auto it = committed.find(ValidUtf8(partition));
+    // Gaps are fine (blank lines, Kafka transaction markers); going back is not: those records are loaded.
+    if (it != committed.end() && it->second > range.first) return false;
+  }
+  return true;
+}
+
+Result<LoadOutcome> DuckDbWarehouse::LoadBatch(const Batch& batch, const std::string& landed_file) {
   RETURN_IF_ERROR(db_->Execute("BEGIN TRANSACTION"));
   auto seen = db_->Query("SELECT count(*) FROM _sluice_batches WHERE batch_id = " + QuoteLiteral(batch.id));
-  if (!seen.ok() || seen->Scalar() != "0") {
+  auto current = seen.ok() ? StillCurrent(batch) : Result<bool>(seen.status());
+  if (!current.ok() || seen->Scalar() != "0" || !*current) {
     (void)db_->Execute("ROLLBACK");
-    if (!seen.ok()) return seen.status();
-    return false;  // a replay of a batch already loaded: exactly-once means doing nothing
+    if (!current.ok()) return current.status();
+    // A replay of a batch already loaded, or records another consumer committed: exactly-once means
+    // doing nothing.
+    return seen->Scalar() != "0" ? LoadOutcome::kDuplicate : LoadOutcome::kStale;
   }
   Status st = LoadInTransaction(batch, landed_file);
   if (st.ok()) st = db_->Execute("COMMIT");
@@ -142,7 +155,7 @@ Result<bool> DuckDbWarehouse::LoadBatch(const Batch& batch, const std::string& l
     (void)db_->Execute("ROLLBACK");
     return st.WithContext("loading batch " + batch.id);
   }
-  return true;
+  return LoadOutcome::kLoaded;
 }
 
 Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string& landed_file) {

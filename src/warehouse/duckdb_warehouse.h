@@ -17,12 +17,14 @@ class DuckDbWarehouse : public Warehouse {
   Result<QueryResult> Query(const std::string& sql) override { return db_->Query(sql); }
   Status Prepare(const Config& config) override;
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) override;
-  Result<bool> LoadBatch(const Batch& batch, const std::string& landed_file) override;
+  Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) override;
 
  private:
   explicit DuckDbWarehouse(std::unique_ptr<DuckDb> db) : db_(std::move(db)) {}
   Status PrepareRawTable(const StreamConfig& stream);
   Status LoadInTransaction(const Batch& batch, const std::string& landed_file);
+  // Whether every partition of `batch` still starts at or after its committed checkpoint.
+  Result<bool> StillCurrent(const Batch& batch);
 
   std::unique_ptr<DuckDb> db_;
   std::map<std::string, std::vector<std::string>> raw_columns_;  // raw table -> its columns, in table order

@@ -69,7 +69,7 @@ TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
                        R"(not json)"});
   auto loaded = (*w)->LoadBatch(b, "landing/x.ndjson.zst");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  EXPECT_TRUE(*loaded);
+  EXPECT_EQ(*loaded, LoadOutcome::kLoaded);
   Warehouse& wh = **w;
   EXPECT_EQ(Q(wh, "SELECT count(*) FROM raw_ev"), "2");
   // Rows are stored in event order, with their position and day.
@@ -90,8 +90,17 @@ TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
   // The same batch again (a replay) changes nothing.
   auto again = wh.LoadBatch(b, "landing/x.ndjson.zst");
   ASSERT_TRUE(again.ok());
-  EXPECT_FALSE(*again);
+  EXPECT_EQ(*again, LoadOutcome::kDuplicate);
   EXPECT_EQ(Q(wh, "SELECT count(*) FROM raw_ev"), "2");
+
+  // A batch from an older position of the same partition (another consumer's, in flight during a
+  // rebalance) is refused: its records were committed by the batch above.
+  Batch stale = MakeBatch(c.streams[0], 11, {R"({"ts":"2015-01-01T12:00:00Z","kind":"c"})"});
+  auto refused = wh.LoadBatch(stale, "f");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(*refused, LoadOutcome::kStale);
+  EXPECT_EQ(Q(wh, "SELECT count(*) FROM raw_ev"), "2");
+  EXPECT_EQ(Q(wh, "SELECT count(*) FROM _sluice_batches"), "1");
 }
 
 TEST_F(DuckDbWarehouseTest, AddedFieldBecomesAColumnAndSurvivesReopen) {
@@ -99,14 +108,14 @@ TEST_F(DuckDbWarehouseTest, AddedFieldBecomesAColumnAndSurvivesReopen) {
     Config c = MakeConfig();
     auto w = DuckDbWarehouse::Open(path_);
     ASSERT_TRUE((*w)->Prepare(c).ok());
-    ASSERT_TRUE(*(*w)->LoadBatch(MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-01T12:00:00Z","n":5})"}), "f"));
+    ASSERT_EQ(*(*w)->LoadBatch(MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-01T12:00:00Z","n":5})"}), "f"), LoadOutcome::kLoaded);
     EXPECT_EQ(Q(**w, "SELECT _extra->>'n' FROM raw_ev"), "5");
   }
   Config c2 = MakeConfig("      n: int64\n");
   auto w = DuckDbWarehouse::Open(path_);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   ASSERT_TRUE((*w)->Prepare(c2).ok());
-  ASSERT_TRUE(*(*w)->LoadBatch(MakeBatch(c2.streams[0], 1, {R"({"ts":"2015-01-01T12:00:00Z","n":6})"}), "f"));
+  ASSERT_EQ(*(*w)->LoadBatch(MakeBatch(c2.streams[0], 1, {R"({"ts":"2015-01-01T12:00:00Z","n":6})"}), "f"), LoadOutcome::kLoaded);
   EXPECT_EQ(Q(**w, "SELECT string_agg(coalesce(n::VARCHAR, 'null'), ',' ORDER BY _offset) FROM raw_ev"), "null,6");
 }
 

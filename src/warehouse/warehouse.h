@@ -16,6 +16,8 @@
 
 namespace sluice {
 
+enum class LoadOutcome { kLoaded, kDuplicate, kStale };
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -32,9 +34,10 @@ class Warehouse {
   // The next offset to read per partition of `source`, as last committed. Empty for a new source.
   virtual Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) = 0;
 
-  // Loads `batch` (already landed at `landed_file`) in one transaction. Returns false without changing
-  // anything when a batch with the same id was loaded before (a replay), true when loaded now.
-  virtual Result<bool> LoadBatch(const Batch& batch, const std::string& landed_file) = 0;
+  // Loads `batch` (already landed at `landed_file`) in one transaction. Changes nothing and says why when
+  // the batch was loaded before (kDuplicate: a replay) or when a checkpoint it starts from has since moved
+  // past its first offset (kStale: another consumer of the partition committed those records first).
+  virtual Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) = 0;
 };
 
 // Opens the warehouse the config names (creating the DuckDB file and its folder when needed).
