@@ -6,6 +6,7 @@ function(sluice_module name)
   file(GLOB sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cc")
   file(GLOB tests CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc")
   file(GLOB fuzzers CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_fuzz.cc")
+  list(FILTER sources EXCLUDE REGEX "/main\\.cc$")  # a stage's main.cc is its executable, not library code
   if(tests)
     list(REMOVE_ITEM sources ${tests})
   endif()

@@ -53,6 +53,7 @@ class Batch {
   int64_t read_bytes = 0;
   int64_t received_at_us = 0;                      // when the batch was opened
   std::string id;                                  // deterministic: source, partition, first offset
+  int64_t epoch = 0;  // the source's position epoch; bumped when a stale batch made it re-read checkpoints
 
   size_t rows() const { return row_offset.size(); }
   bool empty() const { return read_records == 0; }

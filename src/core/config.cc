@@ -244,6 +244,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
             src.name += std::to_string(i);
         }
         source_names.insert(src.name);
+        if (src.kind == "file") src.path = c.Resolve(src.path);
       }
       c.streams.push_back(std::move(sc));
     }

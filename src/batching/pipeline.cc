@@ -1,0 +1,341 @@
+#include "batching/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "core/time.h"
+
+namespace sluice {
+namespace {
+
+std::string StreamLabel(const std::string& stream, const std::string& source) {
+  return "stream=\"" + stream + "\",source=\"" + source + "\"";
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const Config& config, Warehouse& warehouse, Metrics& metrics)
+    : config_(config), warehouse_(warehouse), metrics_(metrics), landing_(config.landing_path) {}
+
+Pipeline::~Pipeline() {
+  Stop();
+  (void)Wait();
+}
+
+Status Pipeline::Start(bool drain) {
+  // The watermark starts where the last run left it.
+  for (const auto& s : config_.streams) {
+    auto r = warehouse_.Query("SELECT epoch_us(max(max_event_time)) FROM _sluice_batches WHERE stream = " +
+                              QuoteLiteral(s.name));
+    if (r.ok() && !r->Scalar().empty()) max_event_us_[s.name] = std::stoll(r->Scalar());
+  }
+  CheckpointReader reader = [this](const std::string& source) -> Result<std::map<std::string, int64_t>> {
+    std::lock_guard<std::mutex> lock(warehouse_mu_);
+    return warehouse_.Checkpoints(source);
+  };
+  for (const auto& stream : config_.streams) {
+    for (const auto& sc : stream.sources) {
+      if (sc.kind == "http") continue;
+      ASSIGN_OR_RETURN(auto source, MakeSource(&stream, &sc));
+      RETURN_IF_ERROR(source->Start(reader));
+      auto state = std::make_unique<SourceState>();
+      state->source = std::move(source);
+      state->parser = std::make_unique<RecordParser>(&stream);
+      sources_.push_back(std::move(state));
+    }
+  }
+  loader_ = std::thread([this] { RunLoader(); });
+  running_sources_ = static_cast<int>(sources_.size());
+  for (auto& s : sources_) {
+    SourceState* state = s.get();
+    state->thread = std::thread([this, state, drain] { RunSource(*state, drain); });
+  }
+  return Status::Ok();
+}
+
+void Pipeline::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  for (auto& s : sources_) s->source->Stop();
+  queue_cv_.notify_all();
+}
+
+Status Pipeline::Wait() {
+  for (auto& s : sources_)
+    if (s->thread.joinable()) s->thread.join();
+  {
+    // Sources are done: the loader finishes what is queued, then exits.
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (loader_.joinable()) loader_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+void Pipeline::Fail(const Status& status) {
+  spdlog::error("{}", status.ToString());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (error_.ok()) error_ = status;
+    stopping_ = true;
+  }
+  for (auto& s : sources_) s->source->Stop();
+  queue_cv_.notify_all();
+}
+
+size_t Pipeline::queue_depth() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+Result<std::future<Result<LoadOutcome>>> Pipeline::Enqueue(std::unique_ptr<Batch> batch, Source* source,
+                                                            bool wait_for_room) {
+  ASSIGN_OR_RETURN(std::string landed, landing_.Land(*batch));
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!wait_for_room && queue_.size() >= kMaxQueued) return Status::Retry("pipeline is behind; retry later");
+  queue_cv_.wait(lock, [&] { return queue_.size() < kMaxQueued || !error_.ok() || loader_done_; });
+  if (!error_.ok() || loader_done_) return Status::Cancelled("pipeline stopped");
+  Pending p;
+  p.batch = std::move(batch);
+  p.landed_file = std::move(landed);
+  p.source = source;
+  auto fut = p.done.get_future();
+  queue_.push_back(std::move(p));
+  metrics_.Set("sluice_queue_depth", "", static_cast<int64_t>(queue_.size()));
+  queue_cv_.notify_all();
+  return fut;
+}
+
+void Pipeline::RunSource(SourceState& state, bool drain) {
+  Source& src = *state.source;
+  const StreamConfig& stream = src.stream();
+  BatchCut cut{stream.batch};
+  const std::string labels = StreamLabel(stream.name, src.name());
+  int64_t backoff_ms = 100;
+  while (true) {
+    // Answers from the loader, handled on this thread so sources need no locking of their own.
+    std::vector<std::pair<std::unique_ptr<Batch>, LoadOutcome>> outcomes;
+    {
+      std::lock_guard<std::mutex> lock(state.mu);
+      outcomes.swap(state.outcomes);
+    }
+    for (auto& [b, outcome] : outcomes) {
+      if (outcome == LoadOutcome::kStale) {
+        if (b->epoch == state.epoch) {
+          src.Rejected(*b);
+          ++state.epoch;
+        }
+      } else {
+        src.Committed(*b);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ && !error_.ok()) break;
+    }
+    auto batch = std::make_unique<Batch>(&stream);
+    batch->source = src.name();
+    batch->epoch = state.epoch;
+    Status st = src.Read(*batch, *state.parser, cut, drain);
+    if (!st.ok() && !st.IsRetry()) {
+      Fail(st.WithContext("source " + src.name()));
+      break;
+    }
+    if (st.IsRetry()) {
+      spdlog::warn("source {}: {} (retrying in {} ms)", src.name(), st.message(), backoff_ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min<int64_t>(backoff_ms * 2, 10'000);
+    } else {
+      backoff_ms = 100;
+    }
+    metrics_.Set("sluice_source_lag", labels, src.Lag());
+    if (!batch->empty()) {
+      metrics_.Add("sluice_records_read_total", labels, batch->read_records);
+      metrics_.Add("sluice_bytes_read_total", labels, batch->read_bytes);
+      auto fut = Enqueue(std::move(batch), &src, true);
+      if (!fut.ok()) {
+        if (fut.status().code() != StatusCode::kCancelled) Fail(fut.status().WithContext("landing"));
+        break;
+      }
+    }
+    bool stop;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop = stopping_;
+    }
+    if (stop || (drain && src.Exhausted())) break;
+  }
+  // Wait for this source's batches to settle so Committed callbacks (Kafka offsets) run before exit.
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_cv_.wait(lock, [&] {
+      for (const auto& p : queue_)
+        if (p.source == &src) return false;
+      return true;
+    });
+  }
+  std::vector<std::pair<std::unique_ptr<Batch>, LoadOutcome>> outcomes;
+  {
+    std::lock_guard<std::mutex> lock(state.mu);
+    outcomes.swap(state.outcomes);
+  }
+  for (auto& [b, outcome] : outcomes)
+    if (outcome == LoadOutcome::kLoaded) src.Committed(*b);
+  std::lock_guard<std::mutex> lock(mu_);
+  --running_sources_;
+  queue_cv_.notify_all();
+}
+
+void Pipeline::CountLate(Batch& batch) {
+  const StreamConfig& s = batch.stream();
+  int64_t& newest = max_event_us_.try_emplace(s.name, INT64_MIN).first->second;
+  int64_t watermark = newest == INT64_MIN ? INT64_MIN : newest - s.allowed_lateness_us;
+  batch.late_rows = 0;
+  for (size_t i = 0; i < batch.rows(); ++i) {
+    int64_t t = batch.event_time(i);
+    if (t < watermark) ++batch.late_rows;
+    if (t > newest) newest = t;
+  }
+}
+
+void Pipeline::RunLoader() {
+  while (true) {
+    Pending p;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      queue_cv_.wait(lock, [&] { return !queue_.empty() || (stopping_ && running_sources_ == 0) || !error_.ok(); });
+      if (queue_.empty() || !error_.ok()) {
+        loader_done_ = true;
+        // Anything still queued after an error is not loaded; its source resumes from the checkpoint.
+        for (auto& q : queue_) q.done.set_value(Status::Cancelled("pipeline stopped"));
+        queue_.clear();
+        queue_cv_.notify_all();
+        return;
+      }
+      p = std::move(queue_.front());
+      // Stays visible in queue_ (as a moved-from slot) until loaded, so RunSource's settle-wait is right.
+    }
+    Batch& b = *p.batch;
+    const std::string labels = StreamLabel(b.stream().name, b.source);
+    Result<LoadOutcome> outcome = LoadOutcome::kStale;
+    bool stale_epoch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stale_epoch = b.epoch < min_epoch_[b.source];
+    }
+    if (!stale_epoch) {
+      CountLate(b);
+      int64_t t0 = NowMicros();
+      std::lock_guard<std::mutex> wlock(warehouse_mu_);
+      outcome = warehouse_.LoadBatch(b, p.landed_file);
+      metrics_.Add("sluice_load_micros_total", labels, NowMicros() - t0);
+    }
+    if (!outcome.ok()) {
+      p.done.set_value(outcome.status());
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.pop_front();
+      }
+      Fail(outcome.status());
+      continue;
+    }
+    if (*outcome == LoadOutcome::kLoaded) {
+      metrics_.Add("sluice_batches_total", labels, 1);
+      metrics_.Add("sluice_rows_loaded_total", labels, static_cast<int64_t>(b.rows()));
+      metrics_.Add("sluice_dead_letters_total", labels, static_cast<int64_t>(b.dead_letters.size()));
+      metrics_.Add("sluice_late_rows_total", labels, b.late_rows);
+      metrics_.Set("sluice_last_loaded_at_seconds", labels, NowMicros() / kMicrosPerSecond);
+    } else if (*outcome == LoadOutcome::kStale) {
+      spdlog::info("source {}: batch {} is stale (its records were committed by another consumer); re-reading "
+                   "checkpoints", b.source, b.id);
+      metrics_.Add("sluice_stale_batches_total", labels, 1);
+      std::lock_guard<std::mutex> lock(mu_);
+      min_epoch_[b.source] = std::max(min_epoch_[b.source], b.epoch + 1);
+    }
+    p.done.set_value(*outcome);
+    if (p.source) {
+      SourceState* state = nullptr;
+      for (auto& s : sources_)
+        if (s->source.get() == p.source) state = s.get();
+      if (state) {
+        std::lock_guard<std::mutex> lock(state->mu);
+        state->outcomes.emplace_back(std::move(p.batch), *outcome);
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.pop_front();
+    metrics_.Set("sluice_queue_depth", "", static_cast<int64_t>(queue_.size()));
+    queue_cv_.notify_all();
+  }
+}
+
+Result<IngestReport> Pipeline::Ingest(const std::string& stream_name, std::string_view body) {
+  const StreamConfig* stream = config_.FindStream(stream_name);
+  const SourceConfig* http = nullptr;
+  if (stream)
+    for (const auto& sc : stream->sources)
+      if (sc.kind == "http") http = &sc;
+  if (!http) return Status::NotFound("no stream '" + stream_name + "' with an http source");
+  if (queue_depth() >= kMaxQueued) return Status::Retry("pipeline is behind; retry later");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Status::Retry("pipeline is stopping");
+  }
+  auto batch = std::make_unique<Batch>(stream);
+  batch->source = http->name;
+  RecordParser parser(stream);
+  uint32_t part = batch->PartitionIndex("http");
+  std::future<Result<LoadOutcome>> fut;
+  IngestReport report_out;
+  {
+    // Sequence numbers are allocated and queued in one step so batches commit in sequence order.
+    std::lock_guard<std::mutex> lock(http_mu_);
+    auto it = http_next_.find(http->name);
+    if (it == http_next_.end()) {
+      std::lock_guard<std::mutex> wlock(warehouse_mu_);
+      ASSIGN_OR_RETURN(auto cps, warehouse_.Checkpoints(http->name));
+      it = http_next_.emplace(http->name, cps.count("http") ? cps["http"] : 0).first;
+    }
+    int64_t seq = it->second;
+    size_t pos = 0;
+    while (pos < body.size()) {
+      size_t nl = body.find('\n', pos);
+      if (nl == std::string_view::npos) nl = body.size();
+      std::string_view line = body.substr(pos, nl - pos);
+      pos = nl + 1;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+      batch->landing_data.append(line);
+      batch->landing_data += '\n';
+      parser.Parse(line, part, seq, seq + 1, *batch);
+      ++seq;
+    }
+    if (batch->empty()) return IngestReport{};
+    const std::string labels = StreamLabel(stream->name, http->name);
+    metrics_.Add("sluice_records_read_total", labels, batch->read_records);
+    metrics_.Add("sluice_bytes_read_total", labels, batch->read_bytes);
+    IngestReport report{batch->id, static_cast<int64_t>(batch->rows()), static_cast<int64_t>(batch->dead_letters.size())};
+    ASSIGN_OR_RETURN(fut, Enqueue(std::move(batch), nullptr, true));
+    it->second = seq;
+    report_out = std::move(report);
+  }
+  auto outcome = fut.get();  // answered once the batch holding this body is committed
+  if (!outcome.ok()) {
+    std::lock_guard<std::mutex> lock(http_mu_);
+    http_next_.erase(http->name);  // re-read the checkpoint next time
+    return outcome.status();
+  }
+  return report_out;
+}
+
+Status Pipeline::WithWarehouse(const std::function<Status(Warehouse&)>& fn) {
+  std::lock_guard<std::mutex> lock(warehouse_mu_);
+  return fn(warehouse_);
+}
+
+}  // namespace sluice

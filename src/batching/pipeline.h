@@ -1,0 +1,105 @@
+// Pipeline: drives sources, cuts batches, lands them and loads them, exactly once.
+//
+// One thread per file/kafka source reads and parses records into a Batch until BatchCut says cut, lands it,
+// and queues it; one loader thread owns the warehouse and commits batches in queue order. The queue is
+// bounded, so a source that outruns the warehouse waits (back-pressure) instead of growing memory. HTTP
+// bodies come in through Ingest(), which answers only after its batch committed, or refuses with Retry (503)
+// when the queue is full.
+// Thread-safety: Start/Stop/Wait from the owning thread; Ingest, WithWarehouse and the accessors from any.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config.h"
+#include "core/metrics.h"
+#include "landing/landing_store.h"
+#include "sources/source.h"
+#include "warehouse/warehouse.h"
+
+namespace sluice {
+
+// What happened to one HTTP body.
+struct IngestReport {
+  std::string batch_id;
+  int64_t loaded = 0;
+  int64_t dead = 0;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const Config& config, Warehouse& warehouse, Metrics& metrics);
+  ~Pipeline();
+
+  // Starts the loader and one thread per file/kafka source. With `drain`, sources stop once they have read
+  // everything there is (ingest --once) and Wait() returns when all of it is loaded.
+  Status Start(bool drain);
+  // Asks every source to cut its open batch and stop; queued batches are still loaded.
+  void Stop();
+  // Joins all threads; returns the first error that stopped the pipeline, or Ok.
+  Status Wait();
+
+  // Loads an NDJSON body for `stream` received over HTTP as one batch; returns when it is committed.
+  // NotFound for an unknown stream; Retry when the pipeline is behind (the client should back off).
+  Result<IngestReport> Ingest(const std::string& stream, std::string_view body);
+
+  // Runs `fn` with the warehouse while no batch is being loaded (queries, status).
+  Status WithWarehouse(const std::function<Status(Warehouse&)>& fn);
+
+  Metrics& metrics() { return metrics_; }
+  size_t queue_depth();
+  static constexpr size_t kMaxQueued = 4;
+
+ private:
+  struct Pending {
+    std::unique_ptr<Batch> batch;
+    std::string landed_file;
+    Source* source = nullptr;  // null for HTTP batches
+    std::promise<Result<LoadOutcome>> done;
+  };
+  struct SourceState {
+    std::unique_ptr<Source> source;
+    std::unique_ptr<RecordParser> parser;
+    std::thread thread;
+    std::mutex mu;
+    std::vector<std::pair<std::unique_ptr<Batch>, LoadOutcome>> outcomes;  // answered by the loader
+    int64_t epoch = 0;
+  };
+
+  void RunSource(SourceState& state, bool drain);
+  void RunLoader();
+  // Lands `batch` and queues it; blocks while the queue is full unless `wait_for_room` is false.
+  Result<std::future<Result<LoadOutcome>>> Enqueue(std::unique_ptr<Batch> batch, Source* source, bool wait_for_room);
+  void Fail(const Status& status);
+  void CountLate(Batch& batch);
+
+  const Config& config_;
+  Warehouse& warehouse_;
+  Metrics& metrics_;
+  LandingStore landing_;
+  std::vector<std::unique_ptr<SourceState>> sources_;
+  std::thread loader_;
+
+  std::mutex mu_;  // guards the queue, the state below, and (through warehouse_mu_) loading
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  bool loader_done_ = false;
+  int running_sources_ = 0;
+  Status error_;
+  std::map<std::string, int64_t> min_epoch_;    // source -> batches of older epochs are stale
+  std::map<std::string, int64_t> max_event_us_; // stream -> newest event time loaded (watermark base)
+  std::map<std::string, int64_t> http_next_;    // http source -> next sequence number
+  std::mutex http_mu_;                          // orders HTTP sequence allocation with enqueueing
+  std::mutex warehouse_mu_;
+};
+
+}  // namespace sluice

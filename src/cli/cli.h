@@ -1,0 +1,51 @@
+// The `sluice` command line: one function per subcommand, sharing argument parsing and the way to reach the
+// warehouse (open the DuckDB file, or ask the running `sluice run` over HTTP when it holds the file).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "warehouse/query_result.h"
+#include "warehouse/warehouse.h"
+
+namespace sluice::cli {
+
+// Parsed arguments: flags (--name value, --name=value, -c value; bare --flag is "true") and positionals.
+struct Args {
+  std::map<std::string, std::string> flags;
+  std::vector<std::string> positional;
+  bool Has(const std::string& f) const { return flags.count(f) > 0; }
+  std::string Get(const std::string& f, const std::string& def = "") const {
+    auto it = flags.find(f);
+    return it == flags.end() ? def : it->second;
+  }
+};
+// `boolean_flags` take no value.
+Args ParseArgs(int argc, char** argv, int first, const std::vector<std::string>& boolean_flags);
+
+// Loads -c/--config; prints every error and returns nullopt when it is invalid.
+std::optional<Config> LoadConfigFromArgs(const Args& args);
+
+// A warehouse for a one-shot command: the local file if free, else nullptr with `remote_url` set to the
+// running sluice's API.
+struct WarehouseAccess {
+  std::unique_ptr<Warehouse> local;
+  std::string remote_url;
+};
+Result<WarehouseAccess> OpenForCommand(const Config& config);
+// Runs a query locally or through the running sluice.
+Result<QueryResult> RunQuery(WarehouseAccess& access, const Config& config, const std::string& sql);
+
+int Validate(const Args& args);
+int Ingest(const Args& args, bool once);
+int Query(const Args& args);
+int StatusCommand(const Args& args);
+int Gen(const Args& args);
+int Demo(const Args& args);
+
+}  // namespace sluice::cli

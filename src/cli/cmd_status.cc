@@ -1,0 +1,54 @@
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "cli/cli.h"
+#include "serve/format.h"
+
+namespace sluice::cli {
+
+// sluice status -c FILE: per source, its checkpoints, lag where known, batches, rows and dead letters.
+int StatusCommand(const Args& args) {
+  auto config = LoadConfigFromArgs(args);
+  if (!config) return 1;
+  auto access = OpenForCommand(*config);
+  if (!access.ok()) {
+    std::fprintf(stderr, "%s\n", access.status().message().c_str());
+    return 1;
+  }
+  if (access->local) {
+    if (Status st = access->local->Prepare(*config); !st.ok()) {
+      std::fprintf(stderr, "%s\n", st.message().c_str());
+      return 1;
+    }
+  }
+  auto totals = RunQuery(*access, *config,
+                         "SELECT stream, source, count(*) AS batches, sum(rows) AS rows, sum(dead_rows) AS dead_letters, "
+                         "sum(late_rows) AS late, max(max_event_time) AS newest_event, max(loaded_at) AS last_load "
+                         "FROM _sluice_batches GROUP BY ALL ORDER BY ALL");
+  auto cps = RunQuery(*access, *config,
+                      "SELECT source, \"partition\", next_offset, updated_at FROM _sluice_checkpoints ORDER BY ALL");
+  if (!totals.ok() || !cps.ok()) {
+    std::fprintf(stderr, "%s\n", (!totals.ok() ? totals.status() : cps.status()).message().c_str());
+    return 1;
+  }
+  std::printf("Sources\n%s\n", FormatTable(*totals).c_str());
+  // Lag is known offline for plain files: bytes past the checkpoint. Kafka lag is on /metrics while running.
+  QueryResult lag = *cps;
+  lag.columns.push_back("lag");
+  lag.types.push_back("BIGINT");
+  for (auto& row : lag.rows) {
+    struct stat st;
+    std::string part = row[1].value_or("");
+    bool plain = part.size() > 0 && part[0] == '/' && part.find(".gz") == std::string::npos &&
+                 part.find(".zst") == std::string::npos;
+    if (plain && ::stat(part.c_str(), &st) == 0)
+      row.push_back(std::to_string(st.st_size - std::stoll(row[2].value_or("0"))));
+    else
+      row.push_back(std::nullopt);
+  }
+  std::printf("Checkpoints\n%s", FormatTable(lag).c_str());
+  return 0;
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,50 @@
+// sluice: one binary for the whole pipeline. Each subcommand lives in its own cmd_*.cc.
+#include <spdlog/cfg/env.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "cli/cli.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(sluice: an analytics pipeline in one binary
+
+usage: sluice COMMAND [options]
+
+  demo                      generate sample events, ingest them into data/demo, print a summary
+  run      -c FILE          ingest from every source and serve the API until SIGINT/SIGTERM
+  ingest   -c FILE --once   read every source to its end, load it, exit
+  query    -c FILE "SQL"    run SQL on the warehouse [--format table|csv|json]
+  status   -c FILE          per source: checkpoints, lag, batches, rows, dead letters
+  validate -c FILE          check a config; reports every error with file, line and field
+  gen      --events N --out FILE   write Teads-like tracking events as NDJSON [--seed S] [--bad N]
+
+Logs go to stderr; SPDLOG_LEVEL=debug for more.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("sluice");
+  spdlog::set_default_logger(logger);
+  spdlog::cfg::load_env_levels();
+  if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  using namespace sluice::cli;
+  Args args = ParseArgs(argc, argv, 2, {"once", "quiet", "full-refresh"});
+  if (cmd == "validate") return Validate(args);
+  if (cmd == "ingest") return Ingest(args, true);
+  if (cmd == "run") return Ingest(args, false);
+  if (cmd == "query") return Query(args);
+  if (cmd == "status") return StatusCommand(args);
+  if (cmd == "gen") return Gen(args);
+  if (cmd == "demo") return Demo(args);
+  std::fprintf(stderr, "unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,100 @@
+#include "landing/landing_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "core/record_parser.h"
+#include "core/time.h"
+
+namespace sluice {
+
+std::string ZstdCompress(std::string_view data, int level) {
+  thread_local ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  size_t n = ZSTD_compressCCtx(ctx, out.data(), out.size(), data.data(), data.size(), level);
+  out.resize(ZSTD_isError(n) ? 0 : n);
+  return out;
+}
+
+Result<std::string> ZstdDecompress(std::string_view data) {
+  std::string out;
+  ZSTD_DStream* ds = ZSTD_createDStream();
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  std::string buf(ZSTD_DStreamOutSize(), '\0');
+  while (in.pos < in.size) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    size_t r = ZSTD_decompressStream(ds, &o, &in);
+    if (ZSTD_isError(r)) {
+      ZSTD_freeDStream(ds);
+      return Status::Invalid(std::string("zstd: ") + ZSTD_getErrorName(r));
+    }
+    out.append(buf.data(), o.pos);
+  }
+  ZSTD_freeDStream(ds);
+  return out;
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  std::filesystem::path p(path);
+  std::error_code ec;
+  std::filesystem::create_directories(p.parent_path(), ec);
+  if (ec) return Status::Io("cannot create " + p.parent_path().string() + ": " + ec.message());
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Io("cannot create " + tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return Status::Io("cannot write " + tmp + ": " + std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return Status::Io("cannot fsync " + tmp + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::Io("cannot rename to " + path + ": " + std::strerror(errno));
+  // The rename is durable only once the folder's entry is on disk.
+  int dfd = ::open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> LandingStore::Land(const Batch& batch) const {
+  std::string dir = root_ + "/" + batch.stream().name + "/dt=" + FormatIsoDate(DayOf(batch.received_at_us));
+  std::string data_path = dir + "/" + batch.id + ".ndjson.zst";
+  std::string manifest = "{\"batch_id\":";
+  AppendJsonString(manifest, batch.id);
+  manifest += ",\"stream\":";
+  AppendJsonString(manifest, batch.stream().name);
+  manifest += ",\"source\":";
+  AppendJsonString(manifest, batch.source);
+  manifest += ",\"received_at\":\"" + FormatIsoMicros(batch.received_at_us) + "\"";
+  manifest += ",\"records\":" + std::to_string(batch.read_records) + ",\"partitions\":{";
+  bool first = true;
+  for (const auto& [p, r] : batch.ranges) {
+    if (!first) manifest += ",";
+    first = false;
+    AppendJsonString(manifest, p);
+    manifest += ":{\"first\":" + std::to_string(r.first) + ",\"next\":" + std::to_string(r.next) +
+                ",\"records\":" + std::to_string(r.records) + "}";
+  }
+  manifest += "}}\n";
+  RETURN_IF_ERROR(WriteFileAtomic(data_path, ZstdCompress(batch.landing_data)));
+  RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + batch.id + ".manifest.json", manifest));
+  return data_path;
+}
+
+}  // namespace sluice

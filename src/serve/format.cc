@@ -1,0 +1,99 @@
+#include "serve/format.h"
+
+#include <algorithm>
+
+#include "core/record_parser.h"
+
+namespace sluice {
+namespace {
+
+// Display width in code points, so UTF-8 names line up.
+size_t Width(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool IsNumericType(const std::string& t) {
+  return t == "BIGINT" || t == "INTEGER" || t == "SMALLINT" || t == "TINYINT" || t == "HUGEINT" || t == "UBIGINT" ||
+         t == "DOUBLE" || t == "FLOAT" || t == "DECIMAL";
+}
+
+}  // namespace
+
+std::string FormatTable(const QueryResult& r) {
+  std::vector<size_t> w(r.columns.size());
+  for (size_t c = 0; c < r.columns.size(); ++c) w[c] = Width(r.columns[c]);
+  for (const auto& row : r.rows)
+    for (size_t c = 0; c < row.size(); ++c) w[c] = std::max(w[c], Width(row[c].value_or("NULL")));
+  auto line = [&](const std::vector<std::string>& cells, bool header) {
+    std::string out;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (c) out += "  ";
+      std::string pad(w[c] - Width(cells[c]), ' ');
+      bool right = !header && c < r.types.size() && IsNumericType(r.types[c]);
+      out += right ? pad + cells[c] : cells[c] + (c + 1 < cells.size() ? pad : "");
+    }
+    return out + "\n";
+  };
+  std::string out = line(r.columns, true);
+  std::vector<std::string> rule;
+  for (size_t c = 0; c < w.size(); ++c) rule.push_back(std::string(w[c], '-'));
+  out += line(rule, true);
+  for (const auto& row : r.rows) {
+    std::vector<std::string> cells;
+    for (const auto& v : row) cells.push_back(v.value_or("NULL"));
+    out += line(cells, false);
+  }
+  out += "(" + std::to_string(r.rows.size()) + (r.rows.size() == 1 ? " row)\n" : " rows)\n");
+  return out;
+}
+
+std::string FormatCsv(const QueryResult& r) {
+  auto cell = [](const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"') q += '"';
+      q += c;
+    }
+    return q + "\"";
+  };
+  std::string out;
+  for (size_t c = 0; c < r.columns.size(); ++c) out += (c ? "," : "") + cell(r.columns[c]);
+  out += "\r\n";
+  for (const auto& row : r.rows) {
+    for (size_t c = 0; c < row.size(); ++c) out += (c ? "," : "") + (row[c] ? cell(*row[c]) : std::string());
+    out += "\r\n";
+  }
+  return out;
+}
+
+std::string FormatJson(const QueryResult& r) {
+  std::string out = "[";
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    out += i ? ",\n{" : "\n{";
+    for (size_t c = 0; c < r.columns.size(); ++c) {
+      if (c) out += ",";
+      AppendJsonString(out, r.columns[c]);
+      out += ":";
+      const auto& v = r.rows[i][c];
+      if (!v) out += "null";
+      else if ((c < r.types.size() && IsNumericType(r.types[c]) && *v != "nan" && *v != "inf" && *v != "-inf") ||
+               (r.types[c] == "BOOLEAN"))
+        out += *v;
+      else if (r.types[c] == "JSON") out += *v;
+      else AppendJsonString(out, *v);
+    }
+    out += "}";
+  }
+  return out + "\n]\n";
+}
+
+std::string FormatResult(const QueryResult& r, const std::string& format) {
+  if (format == "csv") return FormatCsv(r);
+  if (format == "json") return FormatJson(r);
+  return FormatTable(r);
+}
+
+}  // namespace sluice
