@@ -1,0 +1,248 @@
+#include "collect/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "core/time.h"
+
+namespace sluice {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+TimePoint At(const std::string& iso) {
+  return TimePoint(std::chrono::microseconds(ParseIsoMicros(iso).value()));
+}
+std::string Iso(TimePoint t) {
+  return FormatIsoMicros(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+CronSchedule Cron(const char* expr) { return CronSchedule::Parse(expr).value(); }
+
+// A door a collector waits at until the test opens it.
+class Gate {
+ public:
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  SchedulerOptions Options() {
+    SchedulerOptions o;
+    o.clock = &clock_;
+    o.tick = seconds(30);
+    o.retry_delay = seconds(60);
+    return o;
+  }
+  std::vector<std::string> Slots(const std::string& collector) {
+    std::vector<std::string> out;
+    for (const RunRecord& r : ledger_.Runs()) {
+      if (r.collector == collector) out.push_back(Iso(r.scheduled));
+    }
+    return out;
+  }
+
+  FakeClock clock_{At("2024-01-01T02:59:30Z")};
+  MemoryRunLedger ledger_;
+};
+
+TEST_F(SchedulerTest, RunsACollectorAtItsFireTimeOnce) {
+  std::atomic<int> calls{0};
+  Scheduler s({{"github", Cron("0 3 * * *"), seconds(600),
+                [&](const RunContext&) -> Result<int64_t> {
+                  ++calls;
+                  return int64_t{42};
+                }}},
+              &ledger_, Options());
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(calls, 0) << "not due before 03:00";
+
+  clock_.Advance(seconds(40));  // 03:00:10
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(calls, 1);
+  auto runs = ledger_.Runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, RunStatus::kSucceeded);
+  EXPECT_EQ(runs[0].rows, 42);
+  EXPECT_EQ(Iso(runs[0].started), "2024-01-01T03:00:10Z");
+  EXPECT_TRUE(runs[0].ended.has_value());
+
+  clock_.Advance(hours(24));  // next day's slot
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(Slots("github"), (std::vector<std::string>{"2024-01-01T03:00:00Z", "2024-01-02T03:00:00Z"}));
+}
+
+TEST_F(SchedulerTest, CatchesUpOnceAfterDowntime) {
+  // Sluice last succeeded on Jan 1 and was down until Jan 5 noon: four daily slots and ~100 hourly ones
+  // were missed. Each collector runs once, for its latest missed slot.
+  for (const char* name : {"daily", "hourly"}) {
+    RunRecord r{name, std::string(name) + "-old", At("2024-01-01T03:00:00Z"), At("2024-01-01T03:00:01Z"),
+                At("2024-01-01T03:00:05Z"), RunStatus::kSucceeded, 1, ""};
+    ASSERT_TRUE(ledger_.RecordStart(r).ok());
+  }
+  clock_.Set(At("2024-01-05T12:10:00Z"));
+  std::atomic<int> daily{0}, hourly{0};
+  Scheduler s({{"daily", Cron("0 3 * * *"), seconds(600), [&](const RunContext&) -> Result<int64_t> { ++daily; return int64_t{1}; }},
+               {"hourly", Cron("@hourly"), seconds(600), [&](const RunContext&) -> Result<int64_t> { ++hourly; return int64_t{1}; }}},
+              &ledger_, Options());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(s.Tick().ok());
+    ASSERT_TRUE(s.WaitIdle().ok());
+    clock_.Advance(seconds(30));
+  }
+  EXPECT_EQ(daily, 1);
+  EXPECT_EQ(hourly, 1);
+  EXPECT_EQ(Slots("daily"), (std::vector<std::string>{"2024-01-01T03:00:00Z", "2024-01-05T03:00:00Z"}));
+  EXPECT_EQ(Slots("hourly"), (std::vector<std::string>{"2024-01-01T03:00:00Z", "2024-01-05T12:00:00Z"}));
+}
+
+TEST_F(SchedulerTest, OneRunPerCollectorAtATime) {
+  Gate gate;
+  std::atomic<int> calls{0};
+  Scheduler s({{"slow", Cron("*/5 * * * *"), hours(1),
+                [&](const RunContext&) -> Result<int64_t> {
+                  ++calls;
+                  gate.Wait();
+                  return int64_t{1};
+                }}},
+              &ledger_, Options());
+  clock_.Set(At("2024-01-01T03:00:00Z"));
+  ASSERT_TRUE(s.Tick().ok());
+  EXPECT_EQ(s.Running(), std::vector<std::string>{"slow"});
+  while (calls == 0) std::this_thread::yield();  // the run's thread is inside the collector
+  clock_.Advance(minutes(12));  // two more slots pass while the first run is still going
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.Tick().ok());
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(ledger_.Runs().size(), 1u);
+
+  gate.Open();
+  ASSERT_TRUE(s.WaitIdle().ok());
+  ASSERT_TRUE(s.Tick().ok());  // the missed slots collapse into one run, for 03:10
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(Slots("slow"), (std::vector<std::string>{"2024-01-01T03:00:00Z", "2024-01-01T03:10:00Z"}));
+}
+
+TEST_F(SchedulerTest, TimeoutRecordsFailureAndAsksTheRunToStop) {
+  std::atomic<bool> saw_stop{false};
+  Scheduler s({{"stuck", Cron("0 3 * * *"), seconds(60),
+                [&](const RunContext& ctx) -> Result<int64_t> {
+                  while (!ctx.stop.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                  saw_stop = true;
+                  return Status::Cancelled("stopped");
+                }}},
+              &ledger_, Options());
+  clock_.Set(At("2024-01-01T03:00:00Z"));
+  ASSERT_TRUE(s.Tick().ok());
+  clock_.Advance(seconds(59));
+  ASSERT_TRUE(s.Tick().ok());
+  EXPECT_EQ(ledger_.Runs()[0].status, RunStatus::kRunning);
+  clock_.Advance(seconds(2));
+  ASSERT_TRUE(s.Tick().ok());
+  auto runs = ledger_.Runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, RunStatus::kFailed);
+  EXPECT_EQ(runs[0].error, "timed out after 60s");
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_TRUE(saw_stop);
+  EXPECT_EQ(ledger_.Runs()[0].error, "timed out after 60s") << "the late return must not overwrite the failure";
+}
+
+TEST_F(SchedulerTest, FailedRunIsRecordedAndRetriedAtTheNextTick) {
+  std::atomic<int> calls{0};
+  Scheduler s({{"flaky", Cron("0 3 * * *"), seconds(600),
+                [&](const RunContext&) -> Result<int64_t> {
+                  if (++calls == 1) return Status::Retry("GET https://api.github.com/orgs/x/repos: 502");
+                  return int64_t{7};
+                }}},
+              &ledger_, Options());
+  clock_.Set(At("2024-01-01T03:00:00Z"));
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  auto runs = ledger_.Runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, RunStatus::kFailed);
+  EXPECT_EQ(runs[0].error, "Retry: GET https://api.github.com/orgs/x/repos: 502");
+
+  clock_.Advance(seconds(30));  // inside the retry delay: nothing
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(calls, 1);
+
+  clock_.Advance(seconds(31));  // the first tick past it retries the same slot
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(calls, 2);
+  runs = ledger_.Runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1].status, RunStatus::kSucceeded);
+  EXPECT_EQ(runs[1].rows, 7);
+  EXPECT_EQ(runs[1].scheduled, runs[0].scheduled);
+  EXPECT_NE(runs[1].run_id, runs[0].run_id);
+
+  clock_.Advance(seconds(60));  // succeeded: no more runs until tomorrow
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(SchedulerTest, ACollectorThatThrowsIsAFailedRun) {
+  Scheduler s({{"bad", Cron("0 3 * * *"), seconds(600),
+                [&](const RunContext&) -> Result<int64_t> { throw std::runtime_error("boom"); }}},
+              &ledger_, Options());
+  clock_.Set(At("2024-01-01T03:00:00Z"));
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  ASSERT_EQ(ledger_.Runs().size(), 1u);
+  EXPECT_EQ(ledger_.Runs()[0].status, RunStatus::kFailed);
+  EXPECT_EQ(ledger_.Runs()[0].error, "Internal: collector threw: boom");
+}
+
+TEST_F(SchedulerTest, RunNowRunsImmediatelyButNotTwice) {
+  Gate gate;
+  Scheduler s({{"github", Cron("0 3 * * *"), seconds(600),
+                [&](const RunContext&) -> Result<int64_t> {
+                  gate.Wait();
+                  return int64_t{3};
+                }}},
+              &ledger_, Options());
+  clock_.Set(At("2024-01-01T12:00:00Z"));
+  auto id = s.RunNow("github");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto again = s.RunNow("github");
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(s.RunNow("nope").status().IsNotFound());
+  gate.Open();
+  ASSERT_TRUE(s.WaitIdle().ok());
+  ASSERT_EQ(ledger_.Runs().size(), 1u);
+  EXPECT_EQ(ledger_.Runs()[0].run_id, *id);
+  EXPECT_EQ(Iso(ledger_.Runs()[0].scheduled), "2024-01-01T12:00:00Z");
+  EXPECT_EQ(ledger_.Runs()[0].status, RunStatus::kSucceeded);
+}
+
+}  // namespace
+}  // namespace sluice
