@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/cli.h"
 #include "cli/tracking_generator.h"
@@ -17,6 +18,10 @@ int Gen(const Args& args) {
   o.start_us = ParseIsoMicros(args.Get("start", "2026-11-01T00:00:00Z")).value_or(0);
   o.events_per_second = std::stoll(args.Get("rate", "2000"));
   TrackingGenerator gen(o);
+  if (out_path != "-") {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::absolute(out_path).parent_path(), ec);
+  }
   FILE* f = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "wb");
   if (!f) {
     std::fprintf(stderr, "cannot write %s\n", out_path.c_str());

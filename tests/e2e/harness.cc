@@ -74,6 +74,14 @@ std::string QueryScalar(const std::string& config, const std::string& sql) {
   if (nl == std::string::npos) return "";
   std::string v = r.output.substr(nl + 2);
   while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {  // a quoted CSV cell
+    std::string unq;
+    for (size_t i = 1; i + 1 < v.size(); ++i) {
+      unq += v[i];
+      if (v[i] == '"') ++i;
+    }
+    return unq;
+  }
   return v;
 }
 
