@@ -1,0 +1,377 @@
+#include "sources/kafka_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "core/time.h"
+#include "sources/kafka_config.h"
+
+namespace sluice {
+
+namespace {
+
+// Poll at most this long at a time, so Stop() and the batch deadline are noticed promptly.
+constexpr int kMaxPollMs = 100;
+// How long a seek may wait for the client to apply it.
+constexpr int kSeekTimeoutMs = 10'000;
+
+// librdkafka's own log lines go to spdlog, at the matching level (syslog levels: 0 emerg .. 7 debug).
+void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  const char* client = rk ? rd_kafka_name(rk) : "kafka";
+  if (level <= 3)
+    spdlog::error("{} {}: {}", client, facility, message);
+  else if (level <= 4)
+    spdlog::warn("{} {}: {}", client, facility, message);
+  else if (level <= 6)
+    spdlog::info("{} {}: {}", client, facility, message);
+  else
+    spdlog::debug("{} {}: {}", client, facility, message);
+}
+
+std::string Join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& s : items) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+// A digest of every partition range of a batch. The default id names only the first record, and after a
+// rebalance two consumers can each cut a batch starting at the same offset with different contents; the
+// second must be refused as stale, not taken for a replay of the first (and must not overwrite its landed
+// file). Equal ranges of a Kafka log are equal records, so equal ids still mean a true replay.
+std::string RangesDigest(const Batch& batch) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  for (const auto& [pname, r] : batch.ranges) {
+    mix(pname);
+    mix(":" + std::to_string(r.first) + ":" + std::to_string(r.next) + ";");
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(hex, 12);
+}
+
+}  // namespace
+
+KafkaSource::KafkaSource(const StreamConfig* stream, const SourceConfig* config) : Source(stream, config) {}
+
+KafkaSource::~KafkaSource() {
+  if (rk_ == nullptr) return;
+  // Leaving the group explicitly hands our partitions to the others now rather than after a session timeout.
+  rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_);
+  if (err) spdlog::warn("kafka source {}: closing consumer: {}", name(), rd_kafka_err2str(err));
+  if (pending_assign_) rd_kafka_topic_partition_list_destroy(pending_assign_);
+  rd_kafka_destroy(rk_);
+}
+
+Status KafkaSource::Start(CheckpointReader checkpoints) {
+  if (rk_ != nullptr) return Status::Internal("kafka source " + name() + " started twice");
+  checkpoints_ = std::move(checkpoints);
+  ASSIGN_OR_RETURN(KafkaConfPtr conf, BuildKafkaConsumerConf(*config_));
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::RebalanceCallback);
+  rd_kafka_conf_set_log_cb(conf.get(), &LogCallback);
+  char errstr[512];
+  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof errstr);
+  if (rk_ == nullptr) return Status::Invalid("kafka source " + name() + ": creating consumer: " + errstr);
+  conf.release();  // rd_kafka_new owns it now
+  rd_kafka_poll_set_consumer(rk_);
+
+  std::vector<std::string> topics = KafkaTopics(*config_);
+  PartitionList subscription(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(subscription.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, subscription.get());
+  if (err) return Status::Invalid("kafka source " + name() + ": subscribing: " + rd_kafka_err2str(err));
+  spdlog::info("kafka source {}: subscribed to {} ({})", name(), Join(topics, ","), Join(DescribeKafkaConf(*config_), " "));
+  return Status::Ok();
+}
+
+void KafkaSource::RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                                    void* opaque) {
+  (void)rk;
+  static_cast<KafkaSource*>(opaque)->OnRebalance(err, parts);
+}
+
+void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+  cooperative_ = std::strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (pending_assign_ == nullptr) {
+      pending_assign_ = rd_kafka_topic_partition_list_copy(parts);
+    } else {
+      for (int i = 0; i < parts->cnt; ++i)
+        rd_kafka_topic_partition_list_add(pending_assign_, parts->elems[i].topic, parts->elems[i].partition);
+    }
+    // On failure the partitions stay pending; Read retries and reports Retry meanwhile.
+    Status st = AssignPending();
+    if (!st.ok()) spdlog::warn("kafka source {}: assignment waits for checkpoints: {}", name(), st.ToString());
+    return;
+  }
+  // Revoke (or an error, which is handled like losing everything). Records of these partitions may sit in
+  // the open batch or in batches not yet loaded; the warehouse fence refuses them if the next owner commits
+  // first, so nothing is dropped here.
+  std::vector<std::string> names;
+  if (cooperative_ && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    for (int i = 0; i < parts->cnt; ++i) {
+      std::string pname = KafkaPartitionName(parts->elems[i].topic, parts->elems[i].partition);
+      names.push_back(pname);
+      assigned_.erase(pname);
+      if (pending_assign_)
+        rd_kafka_topic_partition_list_del(pending_assign_, parts->elems[i].topic, parts->elems[i].partition);
+    }
+    rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, parts);
+    if (e) {
+      spdlog::warn("kafka source {}: incremental unassign: {}", name(), rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+    }
+  } else {
+    if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+      spdlog::warn("kafka source {}: rebalance error: {}", name(), rd_kafka_err2str(err));
+    // Eager protocol: everything is revoked and the new assignment follows in the same rebalance. If a
+    // partition comes straight back, reading goes on from where this consumer was (see AssignPending).
+    revoked_next_.clear();
+    for (const auto& [pname, st] : assigned_) {
+      names.push_back(pname);
+      if (st.next >= 0) revoked_next_[pname] = st.next;
+    }
+    assigned_.clear();
+    if (pending_assign_) {
+      rd_kafka_topic_partition_list_destroy(pending_assign_);
+      pending_assign_ = nullptr;
+    }
+    if (cooperative_) {
+      rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, parts);
+      if (e) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk_, nullptr);
+    }
+  }
+  spdlog::info("kafka source {}: revoked [{}]", name(), Join(names, ","));
+}
+
+Status KafkaSource::AssignPending() {
+  if (pending_assign_ == nullptr) return Status::Ok();
+  auto committed = checkpoints_ ? checkpoints_(name()) : Result<std::map<std::string, int64_t>>(std::map<std::string, int64_t>{});
+  if (!committed.ok()) return committed.status().WithContext("reading checkpoints of " + name());
+  std::vector<std::string> described;
+  for (int i = 0; i < pending_assign_->cnt; ++i) {
+    rd_kafka_topic_partition_t& p = pending_assign_->elems[i];
+    std::string pname = KafkaPartitionName(p.topic, p.partition);
+    PartitionState st{p.topic, p.partition, -1, false};
+    auto cp = committed->find(pname);
+    if (cp != committed->end()) st.next = cp->second;
+    // A partition revoked and handed straight back in one (eager) rebalance: records up to revoked_next_
+    // are already in this consumer's open or queued batches; starting at the checkpoint would put them in
+    // twice. If those batches turn out stale, Rejected() re-seeks to the checkpoint anyway.
+    auto mine = revoked_next_.find(pname);
+    if (mine != revoked_next_.end() && mine->second > st.next) st.next = mine->second;
+    p.offset = st.next >= 0 ? st.next : RD_KAFKA_OFFSET_BEGINNING;
+    described.push_back(pname + "@" + (st.next >= 0 ? std::to_string(st.next) : "beginning"));
+    assigned_[pname] = std::move(st);
+  }
+  if (cooperative_) {
+    rd_kafka_error_t* e = rd_kafka_incremental_assign(rk_, pending_assign_);
+    if (e) {
+      std::string msg = rd_kafka_error_string(e);
+      rd_kafka_error_destroy(e);
+      return Status::Retry("kafka source " + name() + ": incremental assign: " + msg);
+    }
+  } else {
+    rd_kafka_resp_err_t err = rd_kafka_assign(rk_, pending_assign_);
+    if (err) return Status::Retry("kafka source " + name() + ": assign: " + rd_kafka_err2str(err));
+  }
+  rd_kafka_topic_partition_list_destroy(pending_assign_);
+  pending_assign_ = nullptr;
+  revoked_next_.clear();
+  assignment_seen_ = true;
+  spdlog::info("kafka source {}: assigned [{}] at warehouse checkpoints", name(), Join(described, ","));
+  return Status::Ok();
+}
+
+Status KafkaSource::Reseek() {
+  if (assigned_.empty()) {
+    reseek_ = false;
+    return Status::Ok();
+  }
+  auto committed = checkpoints_ ? checkpoints_(name()) : Result<std::map<std::string, int64_t>>(std::map<std::string, int64_t>{});
+  if (!committed.ok()) return committed.status().WithContext("reading checkpoints of " + name());
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
+  for (auto& [pname, st] : assigned_) {
+    auto cp = committed->find(pname);
+    st.next = cp != committed->end() ? cp->second : -1;
+    st.eof = false;
+    rd_kafka_topic_partition_list_add(list.get(), st.topic.c_str(), st.partition)->offset =
+        st.next >= 0 ? st.next : RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_error_t* e = rd_kafka_seek_partitions(rk_, list.get(), kSeekTimeoutMs);
+  if (e) {
+    std::string msg = rd_kafka_error_string(e);
+    rd_kafka_error_destroy(e);
+    return Status::Retry("kafka source " + name() + ": seek: " + msg);
+  }
+  for (int i = 0; i < list->cnt; ++i)
+    if (list->elems[i].err)
+      return Status::Retry("kafka source " + name() + ": seek " +
+                           KafkaPartitionName(list->elems[i].topic, list->elems[i].partition) + ": " +
+                           rd_kafka_err2str(list->elems[i].err));
+  reseek_ = false;
+  spdlog::info("kafka source {}: re-seeked {} partitions to warehouse checkpoints", name(), assigned_.size());
+  return Status::Ok();
+}
+
+bool KafkaSource::AllAtEnd() const {
+  for (const auto& [pname, st] : assigned_)
+    if (!st.eof) return false;
+  return true;
+}
+
+Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& parser) {
+  if (msg->err) {
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (msg->rkt == nullptr) return Status::Ok();
+      auto it = assigned_.find(KafkaPartitionName(rd_kafka_topic_name(msg->rkt), msg->partition));
+      if (it != assigned_.end() && msg->offset >= it->second.next) {
+        it->second.eof = true;
+        if (it->second.next < 0) it->second.next = msg->offset;
+      }
+      return Status::Ok();
+    }
+    if (msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+      std::string topic = msg->rkt ? rd_kafka_topic_name(msg->rkt) : config_->topic;
+      if (missing_topic_ != topic) spdlog::warn("kafka source {}: topic {} does not exist (yet)", name(), topic);
+      missing_topic_ = topic;
+      return Status::Ok();
+    }
+    char fatal[512];
+    if (rd_kafka_fatal_error(rk_, fatal, sizeof fatal))
+      return Status::Internal("kafka source " + name() + ": fatal client error: " + fatal);
+    // Broker down, timeouts and the like: librdkafka retries by itself.
+    spdlog::warn("kafka source {}: {}", name(), rd_kafka_message_errstr(msg));
+    return Status::Ok();
+  }
+  std::string pname = KafkaPartitionName(rd_kafka_topic_name(msg->rkt), msg->partition);
+  auto it = assigned_.find(pname);
+  // Not ours any more, or from before a seek: the client filters these by version; this is a second guard.
+  if (it == assigned_.end() || msg->offset < it->second.next) return Status::Ok();
+  it->second.next = msg->offset + 1;
+  it->second.eof = false;
+  missing_topic_.clear();
+
+  std::string_view payload(msg->payload ? static_cast<const char*>(msg->payload) : "", msg->len);
+  // Landing holds one record per line; a newline inside a JSON document can only be whitespace, so a space
+  // keeps the document equivalent.
+  size_t start = batch.landing_data.size();
+  batch.landing_data.append(payload);
+  std::replace(batch.landing_data.begin() + static_cast<std::ptrdiff_t>(start), batch.landing_data.end(), '\n', ' ');
+  batch.landing_data.push_back('\n');
+  uint32_t part = batch.PartitionIndex(pname);
+  parser.Parse(payload, part, msg->offset, msg->offset + 1, batch);
+  return Status::Ok();
+}
+
+Status KafkaSource::Read(Batch& batch, RecordParser& parser, const BatchCut& cut, bool drain) {
+  Status st = Poll(batch, parser, cut, drain);
+  if (!batch.empty()) batch.id += "-" + RangesDigest(batch);
+  return st;
+}
+
+Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut, bool drain) {
+  if (rk_ == nullptr) return Status::Internal("kafka source " + name() + " read before Start");
+  exhausted_ = false;
+  if (reseek_) {
+    Status st = Reseek();
+    if (!st.ok()) return Status::Retry(st.message());
+  }
+  if (pending_assign_) {
+    Status st = AssignPending();
+    if (!st.ok()) return Status::Retry(st.message());
+  }
+  while (!stopping_) {
+    if (cut.Full(batch)) return Status::Ok();
+    int64_t left_us = cut.Deadline(batch) - NowMicros();
+    if (left_us <= 0) return Status::Ok();
+    int timeout_ms = static_cast<int>(std::min<int64_t>(kMaxPollMs, (left_us + 999) / 1000));
+    rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, timeout_ms);
+    if (pending_assign_) {  // the rebalance inside this poll could not read checkpoints
+      if (msg) rd_kafka_message_destroy(msg);
+      Status st = AssignPending();
+      if (!st.ok()) return Status::Retry(st.message());
+      continue;
+    }
+    if (msg == nullptr) {
+      // Nothing came: with drain, done once every partition held is at its end (or the topic is missing).
+      if (drain && assignment_seen_ && (AllAtEnd() || (!missing_topic_.empty() && assigned_.empty()))) {
+        exhausted_ = true;
+        return Status::Ok();
+      }
+      continue;
+    }
+    Status st = Handle(msg, batch, parser);
+    rd_kafka_message_destroy(msg);
+    if (!st.ok()) return st;
+    if (drain && assignment_seen_ && AllAtEnd()) {
+      exhausted_ = true;
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+void KafkaSource::Committed(const Batch& batch) {
+  if (rk_ == nullptr) return;
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(batch.ranges.size())));
+  for (const auto& [pname, range] : batch.ranges) {
+    auto it = assigned_.find(pname);
+    // A partition that moved on belongs to its new owner's commits.
+    if (it == assigned_.end() || range.next < 0) continue;
+    rd_kafka_topic_partition_list_add(list.get(), it->second.topic.c_str(), it->second.partition)->offset = range.next;
+  }
+  if (list->cnt == 0) return;
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), 1);
+  if (err) spdlog::debug("kafka source {}: commit: {}", name(), rd_kafka_err2str(err));
+}
+
+void KafkaSource::Rejected(const Batch& batch) {
+  spdlog::info("kafka source {}: batch {} was stale; re-seeking to warehouse checkpoints", name(), batch.id);
+  reseek_ = true;
+  // Positions from a revoke are this consumer's own reads, which the stale batch just proved unsafe.
+  revoked_next_.clear();
+}
+
+int64_t KafkaSource::Lag() const {
+  if (rk_ == nullptr) return -1;
+  int64_t lag = 0;
+  bool known = false;
+  for (const auto& [pname, st] : assigned_) {
+    int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(rk_, st.topic.c_str(), st.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0)
+      continue;
+    int64_t position = st.next >= 0 ? st.next : std::max<int64_t>(low, 0);
+    lag += std::max<int64_t>(0, high - position);
+    known = true;
+  }
+  return known ? lag : -1;
+}
+
+std::vector<std::string> KafkaSource::Assigned() const {
+  std::vector<std::string> out;
+  for (const auto& [pname, st] : assigned_) out.push_back(pname);
+  return out;
+}
+
+}  // namespace sluice

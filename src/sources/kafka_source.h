@@ -1,0 +1,85 @@
+// KafkaSource: a member of a Kafka consumer group that reads one stream's records from its topic(s).
+//
+// Positions come from the warehouse, not from Kafka: on every partition assignment the rebalance callback
+// reads the warehouse checkpoints ("<topic>/<partition>" -> next offset) and assigns at them (partitions
+// without one start at the beginning). A batch may still hold records of a partition that a rebalance gave
+// to another consumer; it cannot be cleaned after the fact, so the warehouse's fence refuses it (LoadBatch
+// answers kStale) and Rejected() re-seeks the partitions still held to the checkpoints. Commits to Kafka
+// happen after a batch is loaded and are advisory (for lag tools). DESIGN.md, semantics 1.
+//
+// Thread-safety: driven by one thread (Start, Read, Committed, Rejected, Lag, the destructor); librdkafka
+// runs the rebalance callback on that thread, inside Read's poll. Stop() may be called from any thread.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sources/source.h"
+
+namespace sluice {
+
+class KafkaSource : public Source {
+ public:
+  KafkaSource(const StreamConfig* stream, const SourceConfig* config);
+  // Leaves the group (so the others get its partitions at once) and frees the client.
+  ~KafkaSource() override;
+  KafkaSource(const KafkaSource&) = delete;
+  KafkaSource& operator=(const KafkaSource&) = delete;
+
+  // Creates the consumer and subscribes to the topic(s); partitions arrive with the first rebalance, inside
+  // Read. Returns Invalid for a bad config.
+  Status Start(CheckpointReader checkpoints) override;
+  // Polls until the batch is full, its deadline passes, Stop() is called, or (with `drain`) every assigned
+  // partition is at its end. Returns Retry when checkpoints could not be read for an assignment or a
+  // re-seek (the partitions wait unassigned until a later Read succeeds), Internal on a fatal client error.
+  // The batch id gets a digest of all its partition ranges appended (see RangesDigest in kafka_source.cc).
+  Status Read(Batch& batch, RecordParser& parser, const BatchCut& cut, bool drain) override;
+  bool Exhausted() const override { return exhausted_; }
+  // Commits the batch's next offsets of the partitions still assigned to Kafka, asynchronously.
+  void Committed(const Batch& batch) override;
+  // Re-seeks every assigned partition to its warehouse checkpoint at the start of the next Read.
+  void Rejected(const Batch& batch) override;
+  // Sum over assigned partitions of high watermark minus position, from the client's cached watermarks;
+  // -1 before any is known.
+  int64_t Lag() const override;
+
+  // The partitions this consumer holds now, as checkpoint names, sorted.
+  std::vector<std::string> Assigned() const;
+
+ private:
+  struct PartitionState {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t next = -1;  // next offset to accept; -1 until known (started at the beginning)
+    bool eof = false;   // the last thing seen was the end of the partition
+  };
+
+  static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                                void* opaque);
+  void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  // Assigns pending_assign_ at the warehouse checkpoints; on failure keeps it pending.
+  Status AssignPending();
+  // Seeks all assigned partitions to the warehouse checkpoints.
+  Status Reseek();
+  // Read's loop; Read then makes the batch id name all its ranges.
+  Status Poll(Batch& batch, RecordParser& parser, const BatchCut& cut, bool drain);
+  // Handles one polled message; returns non-Ok only for a fatal client error.
+  Status Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& parser);
+  bool AllAtEnd() const;
+
+  CheckpointReader checkpoints_;
+  rd_kafka_t* rk_ = nullptr;
+  bool cooperative_ = false;
+  std::map<std::string, PartitionState> assigned_;        // checkpoint name -> state
+  std::map<std::string, int64_t> revoked_next_;           // positions of the last revoke, for a same-rebalance reassign
+  rd_kafka_topic_partition_list_t* pending_assign_ = nullptr;  // assignment waiting for its checkpoints
+  bool reseek_ = false;             // a batch was rejected: re-read checkpoints before reading on
+  bool assignment_seen_ = false;    // a rebalance completed (an empty assignment is an answer too)
+  bool exhausted_ = false;
+  std::string missing_topic_;       // set when the broker says a subscribed topic does not exist
+};
+
+}  // namespace sluice

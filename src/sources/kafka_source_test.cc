@@ -1,0 +1,358 @@
+// KafkaSource against librdkafka's mock cluster (real Kafka protocol on loopback), loading into a real
+// DuckDbWarehouse: what a user checks after ingesting a topic — every message in raw or dead letters exactly
+// once, checkpoints at the end of each partition — with one consumer, with a consumer group rebalancing
+// mid-stream, and across a restart.
+#include "sources/kafka_source.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "core/record_parser.h"
+#include "core/time.h"
+#include "sources/kafka_config.h"
+#include "sources/kafka_test_cluster.h"
+#include "warehouse/duckdb_warehouse.h"
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kTopic[] = "events";
+
+// Message i: mostly good JSON events; every 50th is broken in one of the ways users send (not JSON, no event
+// time, a field of the wrong type), and some good ones carry a newline, which JSON allows as whitespace.
+std::string Message(int64_t i) {
+  if (i % 50 == 7) return "not json " + std::to_string(i);
+  if (i % 50 == 23) return R"({"n":)" + std::to_string(i) + "}";
+  if (i % 50 == 41) return R"({"ts":"2024-05-01T10:00:00Z","n":"x)" + std::to_string(i) + "\"}";
+  std::string ts = "2024-05-01T" + std::to_string(10 + (i % 5)) + ":00:00Z";
+  std::string sep = i % 10 == 3 ? ",\n" : ",";
+  return R"({"ts":")" + ts + "\"" + sep + R"("n":)" + std::to_string(i) + R"(,"k":"key)" + std::to_string(i % 13) +
+         "\"}";
+}
+int64_t BadCount(int64_t from, int64_t to) {
+  int64_t bad = 0;
+  for (int64_t i = from; i < to; ++i) bad += (i % 50 == 7 || i % 50 == 23 || i % 50 == 41);
+  return bad;
+}
+std::vector<std::string> Messages(int64_t from, int64_t to) {
+  std::vector<std::string> out;
+  for (int64_t i = from; i < to; ++i) out.push_back(Message(i));
+  return out;
+}
+
+class KafkaSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sluice_kafka_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto c = KafkaTestCluster::Start(3);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cluster_ = std::move(*c);
+  }
+  void TearDown() override {
+    warehouse_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Config with one kafka source on the mock cluster; short session and heartbeat so rebalances take
+  // a second, not the default 45.
+  void OpenWarehouse(const std::string& group = "g1") {
+    std::string text = R"(
+streams:
+  ev:
+    event_time: ts
+    schema: { ts: timestamp, n: int64, k: string }
+    batch: { max_records: 1000, max_wait: 200ms }
+    sources:
+      - kind: kafka
+        brokers: ")" + cluster_->bootstrap_servers() + R"("
+        topic: events
+        group: )" + group + R"(
+        options: { session.timeout.ms: "6000", heartbeat.interval.ms: "250", log_level: "4" }
+)";
+    auto c = ParseConfig(text, "t.yaml");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    config_ = std::move(*c);
+    auto w = DuckDbWarehouse::Open((dir_ / "w.duckdb").string());
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    warehouse_ = std::move(*w);
+    ASSERT_TRUE(warehouse_->Prepare(config_).ok());
+  }
+  const StreamConfig* stream() const { return &config_.streams[0]; }
+  const SourceConfig* source_config() const { return &config_.streams[0].sources[0]; }
+
+  CheckpointReader Reader() {
+    return [this](const std::string& source) {
+      std::lock_guard<std::mutex> lock(mu_);
+      return warehouse_->Checkpoints(source);
+    };
+  }
+
+  int64_t Q(const std::string& sql) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto r = warehouse_->Query(sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << " in " << sql;
+    return r.ok() && !r->Scalar().empty() ? std::stoll(r->Scalar()) : -1;
+  }
+  int64_t Read() { return Q("SELECT (SELECT count(*) FROM raw_ev) + (SELECT count(*) FROM _sluice_dead_letters)"); }
+
+  struct Counts {
+    int64_t loaded = 0, stale = 0, duplicate = 0;
+  };
+  // The pipeline's loop for one source, in small: read a batch, load it under the shared lock, tell the
+  // source. Ends when drained (with `drain`), when `stop` turns true, or at `deadline_us`.
+  Status Consume(KafkaSource& src, bool drain, const std::atomic<bool>* stop, int64_t deadline_us, Counts& counts) {
+    RecordParser parser(stream());
+    BatchCut cut{stream()->batch};
+    while (NowMicros() < deadline_us && !(stop && stop->load())) {
+      Batch b(stream());
+      b.source = src.name();
+      Status st = src.Read(b, parser, cut, drain);
+      if (!st.ok() && !st.IsRetry()) return st;
+      if (!b.empty()) {
+        Result<LoadOutcome> out = LoadOutcome::kStale;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          out = warehouse_->LoadBatch(b, "landing/" + b.id + ".ndjson.zst");
+        }
+        if (!out.ok()) return out.status();
+        if (*out == LoadOutcome::kStale) {
+          ++counts.stale;
+          src.Rejected(b);
+        } else {
+          ++(*out == LoadOutcome::kLoaded ? counts.loaded : counts.duplicate);
+          src.Committed(b);
+        }
+      }
+      if (drain && src.Exhausted()) return Status::Ok();
+    }
+    return drain && !(stop && stop->load()) ? Status::Retry("deadline passed before the topic was drained")
+                                            : Status::Ok();
+  }
+
+  // What a user checks: each produced message is in raw or dead letters, once.
+  void ExpectExactlyOnce(int64_t produced, int64_t bad) {
+    EXPECT_EQ(Q("SELECT count(*) FROM raw_ev"), produced - bad);
+    EXPECT_EQ(Q("SELECT count(*) FROM _sluice_dead_letters"), bad);
+    EXPECT_EQ(Q("SELECT count(*) FROM (SELECT _partition, _offset FROM raw_ev GROUP BY ALL HAVING count(*) > 1)"), 0)
+        << "a (partition, offset) loaded twice";
+    EXPECT_EQ(Q("SELECT count(DISTINCT n) FROM raw_ev"), produced - bad) << "every good message, once";
+    EXPECT_EQ(Q("SELECT count(*) FROM (SELECT p, o FROM (SELECT _partition p, _offset o FROM raw_ev UNION ALL "
+                "SELECT \"partition\", \"offset\" FROM _sluice_dead_letters) GROUP BY ALL)"),
+              produced);
+  }
+  void ExpectCheckpointsAtEnd(int partitions) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto cps = warehouse_->Checkpoints(source_config()->name);
+    ASSERT_TRUE(cps.ok());
+    for (int p = 0; p < partitions; ++p) {
+      auto wm = cluster_->Watermarks(kTopic, p);
+      ASSERT_TRUE(wm.ok()) << wm.status().ToString();
+      std::string pname = KafkaPartitionName(kTopic, p);
+      ASSERT_TRUE(cps->count(pname)) << pname << " has no checkpoint";
+      EXPECT_EQ(cps->at(pname), wm->second) << pname << ": checkpoint should be the high watermark";
+    }
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<KafkaTestCluster> cluster_;
+  Config config_;
+  std::mutex mu_;  // the warehouse is shared by consumer threads, as the pipeline's loader shares it
+  std::unique_ptr<DuckDbWarehouse> warehouse_;
+};
+
+TEST_F(KafkaSourceTest, OneConsumerLoadsEveryMessageOnceAndCheckpointsTheHighWatermarks) {
+  constexpr int64_t kMessages = 20'000;
+  constexpr int kPartitions = 4;
+  ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
+  ASSERT_TRUE(cluster_->Produce(kTopic, Messages(0, kMessages), -1, kPartitions).ok());
+  OpenWarehouse();
+  Counts counts;
+  {
+    KafkaSource src(stream(), source_config());
+    ASSERT_TRUE(src.Start(Reader()).ok());
+    Status st = Consume(src, true, nullptr, NowMicros() + 40 * kMicrosPerSecond, counts);
+    ASSERT_TRUE(st.ok()) << st.ToString() << " after reading " << Read();
+    EXPECT_TRUE(src.Exhausted());
+    EXPECT_EQ(src.Assigned().size(), static_cast<size_t>(kPartitions));
+    EXPECT_EQ(src.Lag(), 0);
+  }
+  EXPECT_EQ(counts.stale, 0);
+  EXPECT_GE(counts.loaded, kMessages / 1000);
+  ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
+  ExpectCheckpointsAtEnd(kPartitions);
+  // Dead letters say why and where.
+  EXPECT_EQ(Q("SELECT count(*) FROM _sluice_dead_letters WHERE error LIKE '%JSON%'"), BadCount(0, kMessages) / 3);
+  EXPECT_EQ(Q("SELECT count(*) FROM _sluice_dead_letters WHERE \"partition\" NOT LIKE 'events/%'"), 0);
+  // Loaded + dead = read, batch by batch, as the ledger records it.
+  EXPECT_EQ(Q("SELECT sum(rows + dead_rows) FROM _sluice_batches"), kMessages);
+  // Kafka's committed offsets follow (advisory, for lag tools).
+  auto committed = cluster_->CommittedOffset("g1", kTopic, 0);
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  EXPECT_EQ(*committed, cluster_->Watermarks(kTopic, 0)->second);
+}
+
+TEST_F(KafkaSourceTest, ConsumerGroupRebalancingMidStreamLoadsEveryMessageOnce) {
+  constexpr int64_t kMessages = 20'000;
+  constexpr int kPartitions = 4;
+  ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
+  ASSERT_TRUE(cluster_->Produce(kTopic, Messages(0, 2'000), -1, kPartitions).ok());
+  OpenWarehouse();
+  const int64_t deadline = NowMicros() + 50 * kMicrosPerSecond;
+
+  std::atomic<bool> stop_a{false}, stop_bc{false};
+  std::atomic<size_t> c_max_assigned{0};
+  Counts counts[3];
+  Status status[3];
+  auto run = [&](int i, std::atomic<bool>* stop) {
+    KafkaSource src(stream(), source_config());
+    status[i] = src.Start(Reader());
+    if (!status[i].ok()) return;
+    RecordParser parser(stream());
+    // Consume in slices so consumer C can report what it was given.
+    while (!stop->load() && NowMicros() < deadline) {
+      std::atomic<bool> slice_stop{false};
+      status[i] = Consume(src, false, nullptr, std::min(deadline, NowMicros() + 300'000), counts[i]);
+      if (!status[i].ok()) return;
+      if (i == 2) c_max_assigned = std::max(c_max_assigned.load(), src.Assigned().size());
+    }
+  };  // the source's destructor leaves the group: a rebalance for the others
+
+  std::thread a(run, 0, &stop_a), b(run, 1, &stop_bc);
+  // Produce the rest while they run.
+  std::thread producer([&] {
+    for (int64_t from = 2'000; from < kMessages; from += 2'000) {
+      EXPECT_TRUE(cluster_->Produce(kTopic, Messages(from, from + 2'000), -1, kPartitions).ok());
+      std::this_thread::sleep_for(250ms);
+    }
+  });
+  auto wait_for = [&](int64_t n) {
+    while (Read() < n && NowMicros() < deadline) std::this_thread::sleep_for(50ms);
+  };
+  wait_for(5'000);
+  std::thread c(run, 2, &stop_bc);  // a third member joins mid-stream
+  while (c_max_assigned.load() == 0 && NowMicros() < deadline) std::this_thread::sleep_for(50ms);
+  wait_for(Read() + 3'000);
+  stop_a = true;  // and one leaves mid-stream
+  a.join();
+  producer.join();
+  wait_for(kMessages);
+  stop_bc = true;
+  b.join();
+  c.join();
+  for (const auto& s : status) EXPECT_TRUE(s.ok()) << s.ToString();
+
+  EXPECT_GT(c_max_assigned.load(), 0u) << "the joining consumer was never given partitions";
+  EXPECT_GT(counts[0].loaded, 0);
+  EXPECT_GT(counts[1].loaded, 0);
+  EXPECT_GT(counts[2].loaded, 0);
+  std::fprintf(stderr, "batches loaded a=%ld b=%ld c=%ld; stale a=%ld b=%ld c=%ld\n", long(counts[0].loaded),
+               long(counts[1].loaded), long(counts[2].loaded), long(counts[0].stale), long(counts[1].stale),
+               long(counts[2].stale));
+  ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
+  ExpectCheckpointsAtEnd(kPartitions);
+}
+
+TEST_F(KafkaSourceTest, RestartResumesFromWarehouseCheckpointsNotKafkaCommits) {
+  constexpr int64_t kMessages = 6'000;
+  constexpr int kPartitions = 2;
+  ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
+  ASSERT_TRUE(cluster_->Produce(kTopic, Messages(0, kMessages), -1, kPartitions).ok());
+  OpenWarehouse();
+  const int64_t deadline = NowMicros() + 40 * kMicrosPerSecond;
+  {
+    KafkaSource src(stream(), source_config());
+    ASSERT_TRUE(src.Start(Reader()).ok());
+    Counts counts;
+    // Stop after a part: two batches at most, 1,000 records each.
+    RecordParser parser(stream());
+    BatchCut cut{stream()->batch};
+    while (counts.loaded < 2 && NowMicros() < deadline) {
+      Batch b(stream());
+      b.source = src.name();
+      ASSERT_TRUE(src.Read(b, parser, cut, false).ok());
+      if (b.empty()) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      ASSERT_EQ(*warehouse_->LoadBatch(b, "f"), LoadOutcome::kLoaded);
+      ++counts.loaded;
+      src.Committed(b);
+    }
+  }
+  int64_t first_part = Read();
+  ASSERT_GT(first_part, 0);
+  ASSERT_LT(first_part, kMessages);
+  // Kafka's committed offsets now lie: one far ahead (would skip records), one behind (would re-read).
+  Status planted = cluster_->CommitOffset("g1", kTopic, 0, 2'900);
+  ASSERT_TRUE(planted.ok()) << planted.ToString();
+  planted = cluster_->CommitOffset("g1", kTopic, 1, 1);
+  ASSERT_TRUE(planted.ok()) << planted.ToString();
+  ASSERT_EQ(*cluster_->CommittedOffset("g1", kTopic, 0), 2'900);
+
+  KafkaSource src(stream(), source_config());
+  ASSERT_TRUE(src.Start(Reader()).ok());
+  Counts counts;
+  Status st = Consume(src, true, nullptr, deadline, counts);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(counts.stale, 0) << "the restarted consumer started behind the warehouse checkpoint";
+  EXPECT_EQ(counts.duplicate, 0);
+  ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
+  ExpectCheckpointsAtEnd(kPartitions);
+}
+
+TEST_F(KafkaSourceTest, KcatTalksToTheMockCluster) {
+  if (std::system("command -v kcat >/dev/null 2>&1") != 0) GTEST_SKIP() << "kcat is not on PATH";
+  ASSERT_TRUE(cluster_->CreateTopic(kTopic, 4).ok());
+  ASSERT_TRUE(cluster_->Produce(kTopic, Messages(0, 8), 2).ok());
+  auto run = [](const std::string& cmd) {
+    std::string out;
+    FILE* f = ::popen(cmd.c_str(), "r");
+    if (!f) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    ::pclose(f);
+    return out;
+  };
+  std::string meta = run("timeout 20 kcat -b " + cluster_->bootstrap_servers() + " -L -t events 2>&1");
+  EXPECT_NE(meta.find("topic \"events\" with 4 partitions"), std::string::npos) << meta;
+  std::string consumed = run("timeout 20 kcat -b " + cluster_->bootstrap_servers() + " -C -t events -p 2 -o beginning -c 2 -e 2>/dev/null");
+  EXPECT_NE(consumed.find(R"("n":0,)"), std::string::npos) << consumed;
+}
+
+TEST(KafkaConfigTest, SecretsAreRedactedAndExactlyOnceDefaultsSet) {
+  SourceConfig s;
+  s.kind = "kafka";
+  s.name = "ev.kafka";
+  s.brokers = "b:9092";
+  s.topic = "a, b";
+  s.kafka_options = {{"sasl.password", "hunter2"}, {"security.protocol", "sasl_plaintext"}};
+  std::string all;
+  for (const auto& line : DescribeKafkaConf(s)) all += line + "\n";
+  EXPECT_EQ(all.find("hunter2"), std::string::npos);
+  EXPECT_NE(all.find("sasl.password=***"), std::string::npos);
+  EXPECT_NE(all.find("enable.auto.commit=false"), std::string::npos);
+  EXPECT_NE(all.find("client.id=sluice-ev.kafka"), std::string::npos);
+  EXPECT_EQ(KafkaTopics(s), (std::vector<std::string>{"a", "b"}));
+  auto conf = BuildKafkaConsumerConf(s);
+  ASSERT_TRUE(conf.ok()) << conf.status().ToString();
+  s.kafka_options = {{"sasl.password", "hunter2"}, {"no.such.option", "1"}};
+  auto bad = BuildKafkaConsumerConf(s);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("no.such.option"), std::string::npos);
+  EXPECT_EQ(bad.status().message().find("hunter2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice
