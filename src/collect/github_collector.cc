@@ -1,0 +1,196 @@
+#include "collect/github_collector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+#include "collect/collect_json.h"
+#include "core/http_pagination.h"
+
+namespace sluice {
+namespace {
+
+using nlohmann::json;
+
+const HttpHeaders kRestHeaders = {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}};
+
+constexpr const char* kTotalsQuery = R"(query($owner: String!, $name: String!) {
+  repository(owner: $owner, name: $name) {
+    issues { totalCount }
+    openIssues: issues(states: OPEN) { totalCount }
+    closedIssues: issues(states: CLOSED) { totalCount }
+    pullRequests { totalCount }
+    openPullRequests: pullRequests(states: OPEN) { totalCount }
+    mergedPullRequests: pullRequests(states: MERGED) { totalCount }
+  }
+})";
+
+class GitHubRun {
+ public:
+  GitHubRun(HttpClient& client, const GitHubCollectorConfig& config, std::string run_id, TimePoint at)
+      : client_(client), config_(config), run_id_(std::move(run_id)),
+        collected_at_(SqlTimestamp(at)), day_(SqlDate(at)) {
+    const std::string& env = client.options().token_env;
+    const char* token = env.empty() ? nullptr : std::getenv(env.c_str());
+    has_token_ = token && *token;
+  }
+
+  Result<CollectorOutput> Run() {
+    std::vector<std::string> repos = config_.repos;
+    if (!config_.org.empty()) {
+      ASSIGN_OR_RETURN(auto pages, FetchAllPages(client_, "/orgs/" + config_.org + "/repos?per_page=100&type=all"));
+      for (const HttpResponse& page : pages) {
+        out_.Land(page);
+        ASSIGN_OR_RETURN(json list, ParseJsonBody(page.body, "repositories of " + config_.org));
+        for (const json& r : list) repos.push_back(r.value("full_name", ""));
+      }
+    }
+    if (!has_token_) Note("no token: traffic and issue/PR totals skipped (set " + TokenEnv() + ")");
+    for (const std::string& repo : repos) {
+      if (repo.empty()) continue;
+      RETURN_IF_ERROR(Repo(repo).WithContext("github " + repo));
+    }
+    return std::move(out_);
+  }
+
+ private:
+  std::string TokenEnv() const {
+    return client_.options().token_env.empty() ? "token_env" : client_.options().token_env;
+  }
+  void Note(std::string note) {
+    spdlog::info("github: {}", note);
+    out_.notes.push_back(std::move(note));
+  }
+  json Stamp(json row) {
+    row["collected_at"] = collected_at_;
+    row["run_id"] = run_id_;
+    return row;
+  }
+
+  // GETs one URL that must succeed, landing it.
+  Result<json> GetJson(const std::string& path) {
+    ASSIGN_OR_RETURN(HttpResponse r, client_.Get(path, kRestHeaders));
+    out_.Land(r);
+    if (!r.ok()) return HttpError(r);
+    return ParseJsonBody(r.body, path);
+  }
+
+  Status Repo(const std::string& repo) {
+    ASSIGN_OR_RETURN(json r, GetJson("/repos/" + repo));
+    json snapshot = Stamp({{"day", day_},
+                           {"repo", repo},
+                           {"stars", Field(r, "stargazers_count")},
+                           {"forks", Field(r, "forks_count")},
+                           {"watchers", Field(r, "watchers_count")},
+                           {"subscribers", Field(r, "subscribers_count")},
+                           {"open_issues", Field(r, "open_issues_count")},
+                           {"size_kb", Field(r, "size")},
+                           {"default_branch", Field(r, "default_branch")},
+                           {"pushed_at", SqlTimestamp(Field(r, "pushed_at"))}});
+    if (has_token_) RETURN_IF_ERROR(Totals(repo, &snapshot));
+    out_.rows["gh_repo_snapshots"].push_back(std::move(snapshot));
+    if (config_.traffic && has_token_) RETURN_IF_ERROR(Traffic(repo));
+    if (config_.releases) RETURN_IF_ERROR(Releases(repo));
+    return Status::Ok();
+  }
+
+  Status Totals(const std::string& repo, json* snapshot) {
+    size_t slash = repo.find('/');
+    json request = {{"query", kTotalsQuery},
+                    {"variables", {{"owner", repo.substr(0, slash)}, {"name", repo.substr(slash + 1)}}}};
+    ASSIGN_OR_RETURN(HttpResponse r, client_.Post(config_.graphql_path, request.dump(), {{"Content-Type", "application/json"}}));
+    out_.Land(r);
+    if (!r.ok()) return HttpError(r, "POST");
+    ASSIGN_OR_RETURN(json body, ParseJsonBody(r.body, "graphql"));
+    if (body.contains("errors") && !body["errors"].empty()) {
+      return Status::Invalid("graphql: " + body["errors"][0].value("message", body["errors"].dump()));
+    }
+    const json repo_data = Field(Field(body, "data"), "repository");
+    auto total = [&](const char* alias) { return Field(Field(repo_data, alias), "totalCount"); };
+    (*snapshot)["issues_total"] = total("issues");
+    (*snapshot)["issues_open"] = total("openIssues");
+    (*snapshot)["issues_closed"] = total("closedIssues");
+    (*snapshot)["prs_total"] = total("pullRequests");
+    (*snapshot)["prs_open"] = total("openPullRequests");
+    (*snapshot)["prs_merged"] = total("mergedPullRequests");
+    return Status::Ok();
+  }
+
+  Status Traffic(const std::string& repo) {
+    // A 403 here means the token lacks push access to this repository: skip its traffic, keep the run.
+    ASSIGN_OR_RETURN(HttpResponse probe, client_.Get("/repos/" + repo + "/traffic/clones?per=day", kRestHeaders));
+    out_.Land(probe);
+    if (probe.status == 403) {
+      Note(repo + ": traffic skipped: the token has no push access (HTTP 403)");
+      return Status::Ok();
+    }
+    if (!probe.ok()) return HttpError(probe);
+    ASSIGN_OR_RETURN(json clones, ParseJsonBody(probe.body, "clones"));
+    for (const json& c : Field(clones, "clones")) {
+      out_.rows["gh_traffic_clones"].push_back(Stamp({{"repo", repo}, {"day", SqlDate(Field(c, "timestamp"))},
+                                                      {"count", Field(c, "count")}, {"uniques", Field(c, "uniques")}}));
+    }
+    ASSIGN_OR_RETURN(json views, GetJson("/repos/" + repo + "/traffic/views?per=day"));
+    for (const json& v : Field(views, "views")) {
+      out_.rows["gh_traffic_views"].push_back(Stamp({{"repo", repo}, {"day", SqlDate(Field(v, "timestamp"))},
+                                                     {"count", Field(v, "count")}, {"uniques", Field(v, "uniques")}}));
+    }
+    ASSIGN_OR_RETURN(json referrers, GetJson("/repos/" + repo + "/traffic/popular/referrers"));
+    for (const json& f : referrers) {
+      out_.rows["gh_referrers"].push_back(Stamp({{"repo", repo}, {"day", day_}, {"referrer", Field(f, "referrer")},
+                                                 {"count", Field(f, "count")}, {"uniques", Field(f, "uniques")}}));
+    }
+    ASSIGN_OR_RETURN(json paths, GetJson("/repos/" + repo + "/traffic/popular/paths"));
+    for (const json& p : paths) {
+      out_.rows["gh_paths"].push_back(Stamp({{"repo", repo}, {"day", day_}, {"path", Field(p, "path")},
+                                             {"title", Field(p, "title")}, {"count", Field(p, "count")},
+                                             {"uniques", Field(p, "uniques")}}));
+    }
+    return Status::Ok();
+  }
+
+  Status Releases(const std::string& repo) {
+    ASSIGN_OR_RETURN(auto pages, FetchAllPages(client_, "/repos/" + repo + "/releases?per_page=100"));
+    for (const HttpResponse& page : pages) {
+      out_.Land(page);
+      ASSIGN_OR_RETURN(json list, ParseJsonBody(page.body, "releases"));
+      for (const json& rel : list) {
+        json assets = json::array();
+        for (const json& a : Field(rel, "assets")) {
+          assets.push_back({{"name", Field(a, "name")},
+                            {"content_type", Field(a, "content_type")},
+                            {"size", Field(a, "size")},
+                            {"download_count", Field(a, "download_count")},
+                            {"created_at", SqlTimestamp(Field(a, "created_at"))},
+                            {"updated_at", SqlTimestamp(Field(a, "updated_at"))},
+                            {"browser_download_url", Field(a, "browser_download_url")}});
+        }
+        out_.rows["gh_releases"].push_back(Stamp({{"repo", repo},
+                                                  {"day", day_},
+                                                  {"release_id", Field(rel, "id")},
+                                                  {"tag", Field(rel, "tag_name")},
+                                                  {"name", Field(rel, "name")},
+                                                  {"published_at", SqlTimestamp(Field(rel, "published_at"))},
+                                                  {"prerelease", Field(rel, "prerelease")},
+                                                  {"assets", assets}}));
+      }
+    }
+    return Status::Ok();
+  }
+
+  HttpClient& client_;
+  const GitHubCollectorConfig& config_;
+  std::string run_id_, collected_at_, day_;
+  bool has_token_ = false;
+  CollectorOutput out_;
+};
+
+}  // namespace
+
+Result<CollectorOutput> CollectGitHub(HttpClient& client, const GitHubCollectorConfig& config,
+                                      const std::string& run_id, TimePoint collected_at) {
+  if (config.org.empty() && config.repos.empty()) return Status::Invalid("github: set org or repos");
+  return GitHubRun(client, config, run_id, collected_at).Run();
+}
+
+}  // namespace sluice
