@@ -95,7 +95,9 @@ size_t Pipeline::queue_depth() {
 
 Result<std::future<Result<LoadOutcome>>> Pipeline::Enqueue(std::unique_ptr<Batch> batch, Source* source,
                                                             bool wait_for_room) {
+  int64_t land_start = NowMicros();
   ASSIGN_OR_RETURN(std::string landed, landing_.Land(*batch));
+  spdlog::debug("landed batch {} ({} records) in {} ms", batch->id, batch->read_records, (NowMicros() - land_start) / 1000);
   std::unique_lock<std::mutex> lock(mu_);
   if (!wait_for_room && queue_.size() >= kMaxQueued) return Status::Retry("pipeline is behind; retry later");
   queue_cv_.wait(lock, [&] { return queue_.size() < kMaxQueued || !error_.ok() || loader_done_; });
@@ -141,7 +143,9 @@ void Pipeline::RunSource(SourceState& state, bool drain) {
     auto batch = std::make_unique<Batch>(&stream);
     batch->source = src.name();
     batch->epoch = state.epoch;
+    int64_t read_start = NowMicros();
     Status st = src.Read(*batch, *state.parser, cut, drain);
+    metrics_.Add("sluice_read_micros_total", labels, NowMicros() - read_start);
     if (!st.ok() && !st.IsRetry()) {
       Fail(st.WithContext("source " + src.name()));
       break;
@@ -234,6 +238,7 @@ void Pipeline::RunLoader() {
       std::lock_guard<std::mutex> wlock(warehouse_mu_);
       outcome = warehouse_.LoadBatch(b, p.landed_file);
       metrics_.Add("sluice_load_micros_total", labels, NowMicros() - t0);
+      spdlog::debug("loaded batch {} ({} rows) in {} ms", b.id, b.rows(), (NowMicros() - t0) / 1000);
     }
     if (!outcome.ok()) {
       p.done.set_value(outcome.status());
