@@ -149,6 +149,7 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
       if (st.next >= 0) revoked_next_[pname] = st.next;
     }
     assigned_.clear();
+    assignment_seen_ = false;  // the new assignment is on its way; until then "all at end" means nothing
     if (pending_assign_) {
       rd_kafka_topic_partition_list_destroy(pending_assign_);
       pending_assign_ = nullptr;
@@ -284,8 +285,15 @@ Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& 
 }
 
 Status KafkaSource::Read(Batch& batch, RecordParser& parser, const BatchCut& cut, bool drain) {
+  // A batch read into again (tests do; the pipeline passes a fresh one) gets its digest recomputed.
+  if (&batch == digested_batch_ && batch.id == digested_id_) batch.id = digested_base_;
   Status st = Poll(batch, parser, cut, drain);
-  if (!batch.empty()) batch.id += "-" + RangesDigest(batch);
+  if (!batch.empty()) {
+    digested_batch_ = &batch;
+    digested_base_ = batch.id;
+    batch.id += "-" + RangesDigest(batch);
+    digested_id_ = batch.id;
+  }
   return st;
 }
 
@@ -300,11 +308,13 @@ Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut
     Status st = AssignPending();
     if (!st.ok()) return Status::Retry(st.message());
   }
-  while (!stopping_) {
+  // Poll at least once per Read even past the deadline: group membership and rebalances only progress
+  // while the consumer is polled.
+  for (bool first = true; !stopping_; first = false) {
     if (cut.Full(batch)) return Status::Ok();
     int64_t left_us = cut.Deadline(batch) - NowMicros();
-    if (left_us <= 0) return Status::Ok();
-    int timeout_ms = static_cast<int>(std::min<int64_t>(kMaxPollMs, (left_us + 999) / 1000));
+    if (left_us <= 0 && !first) return Status::Ok();
+    int timeout_ms = static_cast<int>(std::clamp<int64_t>((left_us + 999) / 1000, 0, kMaxPollMs));
     rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, timeout_ms);
     if (pending_assign_) {  // the rebalance inside this poll could not read checkpoints
       if (msg) rd_kafka_message_destroy(msg);

@@ -79,6 +79,8 @@ class KafkaSource : public Source {
   bool reseek_ = false;             // a batch was rejected: re-read checkpoints before reading on
   bool assignment_seen_ = false;    // a rebalance completed (an empty assignment is an answer too)
   bool exhausted_ = false;
+  const Batch* digested_batch_ = nullptr;  // the last batch whose id got a digest: its id with and without
+  std::string digested_id_, digested_base_;
   std::string missing_topic_;       // set when the broker says a subscribed topic does not exist
 };
 

@@ -265,6 +265,72 @@ TEST_F(KafkaSourceTest, ConsumerGroupRebalancingMidStreamLoadsEveryMessageOnce) 
   ExpectCheckpointsAtEnd(kPartitions);
 }
 
+// The fence, deterministically: consumer A holds a batch it has not loaded while a rebalance hands half its
+// partitions to B, and B loads first. A's batch must be refused as stale and A must re-read from the
+// checkpoints; batches A read after that batch (before learning it was stale) are dropped, as the pipeline's
+// epoch does.
+TEST_F(KafkaSourceTest, BatchHeldAcrossARebalanceIsRefusedAndTheConsumerReSeeks) {
+  constexpr int64_t kMessages = 8'000;
+  constexpr int kPartitions = 4;
+  ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
+  ASSERT_TRUE(cluster_->Produce(kTopic, Messages(0, kMessages), -1, kPartitions).ok());
+  OpenWarehouse();
+  const int64_t deadline = NowMicros() + 45 * kMicrosPerSecond;
+  KafkaSource a(stream(), source_config());
+  ASSERT_TRUE(a.Start(Reader()).ok());
+  RecordParser parser(stream());
+  BatchCut cut{stream()->batch};
+  // A batch with records of every partition, so whichever B gets, B's commits overtake it.
+  Batch held(stream());
+  held.source = a.name();
+  BatchCut big{BatchConfig{1'000'000, 1LL << 30, 1'000'000}};
+  while (held.ranges.size() < kPartitions && NowMicros() < deadline) ASSERT_TRUE(a.Read(held, parser, big, false).ok());
+  ASSERT_EQ(held.ranges.size(), static_cast<size_t>(kPartitions));
+  ASSERT_EQ(a.Assigned().size(), static_cast<size_t>(kPartitions));
+
+  // B joins; A keeps polling (a rebalance needs every member) into batches it keeps too.
+  std::atomic<bool> b_done{false};
+  Counts b_counts;
+  Status b_status;
+  std::thread b([&] {
+    KafkaSource src(stream(), source_config());
+    b_status = src.Start(Reader());
+    if (b_status.ok()) b_status = Consume(src, true, nullptr, deadline, b_counts);
+    b_done = true;
+  });
+  std::vector<std::unique_ptr<Batch>> later;
+  size_t a_min_assigned = kPartitions;
+  while (!b_done && NowMicros() < deadline) {
+    auto next = std::make_unique<Batch>(stream());
+    next->source = a.name();
+    ASSERT_TRUE(a.Read(*next, parser, cut, false).ok());
+    if (!a.Assigned().empty()) a_min_assigned = std::min(a_min_assigned, a.Assigned().size());
+    if (!next->empty()) later.push_back(std::move(next));
+  }
+  b.join();
+  ASSERT_TRUE(b_status.ok()) << b_status.ToString();
+  EXPECT_GT(b_counts.loaded, 0);
+  EXPECT_LT(a_min_assigned, static_cast<size_t>(kPartitions)) << "B never got partitions";
+
+  // B committed partitions that A's held batch also covers: refused, nothing loaded from it.
+  int64_t before = Read();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto out = warehouse_->LoadBatch(held, "f");
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(*out, LoadOutcome::kStale);
+  }
+  EXPECT_EQ(Read(), before);
+  a.Rejected(held);
+  later.clear();  // read in the stale epoch: the pipeline drops these too
+  Counts a_counts;
+  Status st = Consume(a, true, nullptr, deadline, a_counts);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(a_counts.stale, 0) << "after re-seeking, A reads from the checkpoints";
+  ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
+  ExpectCheckpointsAtEnd(kPartitions);
+}
+
 TEST_F(KafkaSourceTest, RestartResumesFromWarehouseCheckpointsNotKafkaCommits) {
   constexpr int64_t kMessages = 6'000;
   constexpr int kPartitions = 2;
