@@ -1,0 +1,80 @@
+// Transformer: keeps rollups and SQL models up to date with raw, incrementally by event hour.
+//
+// Each target (rollup or model) has a cursor in `_sluice_transform_cursor(target, last_seq, definition)`:
+// the last `_sluice_batches.seq` it has absorbed. A run takes the batches past the cursor, unions the event
+// hours they touched in the target's streams, recomputes exactly those hours (delete, insert from raw or
+// upstream tables) and advances the cursor, all in one transaction per target, in dependency order. A crash
+// anywhere leaves every target either before or after its step, so the next run redoes what is missing, and
+// a run with nothing new changes nothing (DESIGN.md semantics 3). A target whose definition changed (its SQL,
+// or the schema of a stream a model reads) or whose table is missing is rebuilt whole, and so are the targets
+// that read it (semantics 4).
+//
+// Also maintains the views `_sluice_watermarks(stream, max_event_time, watermark, late_rows)` and
+// `_sluice_hours(stream, hour, rows, final)`: an hour is final once hour + 1h <= the stream's watermark (max
+// event time loaded minus allowed_lateness). Late rows are loaded and re-rolled like any others.
+//
+// Thread-safety: not thread-safe; the caller serialises Run with other warehouse use (Pipeline::WithWarehouse).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "transform/models.h"
+#include "transform/rollup_config.h"
+#include "warehouse/warehouse.h"
+
+namespace sluice {
+
+struct TransformOptions {
+  bool full_refresh = false;        // rebuild every target from raw
+  std::optional<int64_t> from_us;   // with to_us: also recompute the hours in [from, to)
+  std::optional<int64_t> to_us;
+};
+
+struct TransformReport {
+  int64_t to_seq = 0;            // batches up to this seq are now absorbed by every target
+  int tables_changed = 0;        // targets rebuilt or recomputed
+  int64_t hours_recomputed = 0;  // distinct hours recomputed incrementally, summed over targets
+  std::vector<std::string> lines;  // one per changed target, for the CLI
+};
+
+class Transformer {
+ public:
+  // Parses the rollups, reads the models and orders them. Invalid (naming file:line:field, or the ref
+  // chain) when any is wrong: this is the "error at start". `config` must outlive the Transformer.
+  static Result<std::unique_ptr<Transformer>> Create(const Config& config);
+
+  // Creates the cursor table and the watermark views. Run calls it once if the caller did not.
+  Status Prepare(Warehouse& warehouse);
+
+  // Brings every target up to date with the batches loaded so far (see the class comment).
+  Result<TransformReport> Run(Warehouse& warehouse, const TransformOptions& options = {});
+
+  // Whether batches were loaded since the last Run of this Transformer (cheap; for debouncing).
+  Result<bool> HasNewBatches(Warehouse& warehouse);
+
+  const std::vector<TransformTarget>& targets() const { return order_; }
+  const RollupConfig* FindRollup(const std::string& name) const;
+
+ private:
+  explicit Transformer(const Config& config) : config_(config) {}
+  // What a target's table is built from; a change forces a rebuild.
+  std::string Definition(const TransformTarget& target) const;
+  std::string Render(const Model& model, const std::set<int64_t>& hours) const;
+  Status RunTarget(Warehouse& w, const TransformTarget& t, bool full, const std::set<int64_t>& hours, int64_t max_seq,
+                   const std::string& definition, TransformReport& report);
+
+  const Config& config_;
+  std::vector<RollupConfig> rollups_;
+  std::vector<Model> models_;
+  std::vector<TransformTarget> order_;
+  bool prepared_ = false;
+  int64_t last_seq_ = -1;  // max seq seen by the last successful Run
+};
+
+}  // namespace sluice
