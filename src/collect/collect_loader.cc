@@ -52,16 +52,23 @@ Result<std::string> LandCollectorOutput(const std::string& landing_root, const s
 
 Result<int64_t> LoadCollectorOutput(Warehouse& wh, const CollectorOutput& out) {
   RETURN_IF_ERROR(wh.Execute(CollectTablesSql()).WithContext("creating collect tables"));
+  for (const auto& [name, table] : out.tables) {
+    RETURN_IF_ERROR(wh.Execute(table.create_sql).WithContext("creating table " + name));
+  }
   RETURN_IF_ERROR(wh.Execute("BEGIN TRANSACTION"));
   int64_t written = 0;
   auto load = [&]() -> Status {
     for (const auto& [table_name, rows] : out.rows) {
       const CollectTable* table = FindCollectTable(table_name);
-      if (!table) return Status::Internal("no collect table named " + table_name);
+      auto defined = out.tables.find(table_name);
+      if (!table && defined == out.tables.end()) return Status::Internal("no collect table named " + table_name);
+      const std::vector<std::string>& key = table ? table->key : defined->second.key;
       for (const json& row : rows) {
         std::string where, cols, values;
-        for (const std::string& k : table->key) {
-          where += (where.empty() ? "" : " AND ") + k + " = " + Literal(row.contains(k) ? row[k] : json());
+        for (const std::string& k : key) {
+          // IS NOT DISTINCT FROM: a NULL key column still matches the row it would duplicate.
+          where += (where.empty() ? "" : " AND ") + std::string("\"") + k + "\" IS NOT DISTINCT FROM " +
+                   Literal(row.contains(k) ? row[k] : json());
         }
         for (const auto& [col, v] : row.items()) {
           cols += (cols.empty() ? "" : ", ") + std::string("\"") + col + "\"";

@@ -1,0 +1,68 @@
+#include "collect/collector_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "collect/collect_loader.h"
+#include "collect/http_json_collector.h"
+
+namespace sluice {
+
+Result<CollectorRunSummary> RunCollector(const CollectorConfig& config, const RunContext& ctx,
+                                         const CollectorRunOptions& options) {
+  HttpClientOptions http;
+  http.base_url = config.base_url;
+  http.token_env = config.token_env;
+  http.max_attempts = config.max_attempts;
+  http.initial_backoff = config.backoff;
+  // One request may not outlive the run it belongs to.
+  http.timeout = std::min<std::chrono::milliseconds>(http.timeout, config.timeout);
+  http.clock = ctx.clock ? ctx.clock : Clock::Real();
+  http.stop = ctx.stop;
+  if (options.etag_cache) http.etag_cache = options.etag_cache;
+  if (config.kind == "http_json") {
+    auto headers = HttpJsonHeaders(config.http_json);
+    if (!headers.ok()) return headers.status().WithContext(config.name);
+    http.default_headers = std::move(*headers);
+  }
+  HttpClient client(std::move(http));
+
+  Result<CollectorOutput> out = Status::Internal("unknown collector kind " + config.kind);
+  if (config.kind == "github") {
+    out = CollectGitHub(client, config.github, ctx.run_id, ctx.scheduled);
+  } else if (config.kind == "dockerhub") {
+    out = CollectDockerHub(client, config.dockerhub, ctx.run_id, ctx.scheduled);
+  } else if (config.kind == "http_json") {
+    out = CollectHttpJson(client, config.http_json, ctx.run_id, ctx.scheduled);
+  }
+  if (!out.ok()) return out.status();
+  for (const std::string& note : out->notes) spdlog::info("collector {}: {}", config.name, note);
+
+  CollectorRunSummary summary;
+  summary.notes = out->notes;
+  for (const auto& [table, rows] : out->rows) summary.rows_per_table[table] = static_cast<int64_t>(rows.size());
+  // Raw first: the landed responses are what a table is rebuilt from if loading fails.
+  ASSIGN_OR_RETURN(summary.landed_file,
+                   LandCollectorOutput(options.landing_root, config.name, ctx.run_id, ctx.scheduled, *out));
+  RETURN_IF_ERROR(options.warehouse([&](Warehouse& w) -> Status {
+    auto loaded = LoadCollectorOutput(w, *out);
+    if (!loaded.ok()) return loaded.status();
+    summary.rows = *loaded;
+    return Status::Ok();
+  }));
+  return summary;
+}
+
+ScheduledCollector MakeScheduledCollector(const CollectorConfig& config, CollectorRunOptions options) {
+  if (!options.etag_cache) options.etag_cache = std::make_shared<MemoryEtagCache>();
+  ScheduledCollector s{config.name, *config.schedule, config.timeout, nullptr};
+  s.run = [config, options](const RunContext& ctx) -> Result<int64_t> {
+    auto summary = RunCollector(config, ctx, options);
+    if (!summary.ok()) return summary.status();
+    return summary->rows;
+  };
+  return s;
+}
+
+}  // namespace sluice

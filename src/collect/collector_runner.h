@@ -1,0 +1,41 @@
+// Running a configured collector end to end: build its HttpClient (base URL, token, headers, retries, the
+// run's stop token), collect, land the raw responses, load the rows (DESIGN.md semantics 5). Used by the
+// scheduler in `sluice run`, by `sluice collect NAME` and by the demo.
+// Thread-safety: RunCollector is a function of its arguments; the warehouse is reached only through the
+// WarehouseAccess, which serialises use.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collect/collector_config.h"
+#include "collect/scheduler.h"
+#include "collect/warehouse_run_ledger.h"
+#include "core/http_client.h"
+
+namespace sluice {
+
+struct CollectorRunOptions {
+  std::string landing_root;            // landing/collect/<collector>/dt=.../ goes under it
+  WarehouseAccess warehouse;
+  std::shared_ptr<EtagCache> etag_cache;  // kept across runs for conditional GETs; null: a fresh one per run
+};
+
+struct CollectorRunSummary {
+  std::map<std::string, int64_t> rows_per_table;
+  int64_t rows = 0;
+  std::string landed_file;
+  std::vector<std::string> notes;
+};
+
+// Collects, lands and loads one run of `config` described by `ctx` (run id, slot, stop token, clock).
+Result<CollectorRunSummary> RunCollector(const CollectorConfig& config, const RunContext& ctx,
+                                         const CollectorRunOptions& options);
+
+// The scheduler's view of `config`: its schedule, timeout and a run function calling RunCollector (with an
+// ETag cache shared by its runs).
+ScheduledCollector MakeScheduledCollector(const CollectorConfig& config, CollectorRunOptions options);
+
+}  // namespace sluice

@@ -1,0 +1,298 @@
+#include "collect/http_json_collector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "collect/collect_json.h"
+#include "core/http_pagination.h"
+#include "core/time.h"
+
+namespace sluice {
+namespace {
+
+using nlohmann::json;
+
+// One step of a parsed JSON path.
+struct PathStep {
+  enum Kind { kMember, kIndex, kAll } kind;
+  std::string member;
+  size_t index = 0;
+};
+
+Result<std::vector<PathStep>> ParsePath(std::string_view path) {
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid("JSON path '" + std::string(path) + "': " + why);
+  };
+  if (path.empty() || path[0] != '$') return bad("must start with $");
+  std::vector<PathStep> steps;
+  size_t i = 1;
+  while (i < path.size()) {
+    if (path[i] == '.') {
+      size_t j = i + 1;
+      while (j < path.size() && path[j] != '.' && path[j] != '[') ++j;
+      if (j == i + 1) return bad("empty member name at position " + std::to_string(i + 1));
+      std::string name(path.substr(i + 1, j - i - 1));
+      if (name == "*") {
+        steps.push_back({PathStep::kAll, "", 0});
+      } else {
+        steps.push_back({PathStep::kMember, name, 0});
+      }
+      i = j;
+    } else if (path[i] == '[') {
+      size_t close = path.find(']', i);
+      if (close == std::string_view::npos) return bad("unclosed [");
+      std::string_view inner = path.substr(i + 1, close - i - 1);
+      if (inner == "*") {
+        steps.push_back({PathStep::kAll, "", 0});
+      } else if (inner.size() >= 2 && (inner.front() == '\'' || inner.front() == '"') && inner.back() == inner.front()) {
+        steps.push_back({PathStep::kMember, std::string(inner.substr(1, inner.size() - 2)), 0});
+      } else if (!inner.empty() && inner.find_first_not_of("0123456789") == std::string_view::npos) {
+        steps.push_back({PathStep::kIndex, "", static_cast<size_t>(std::stoull(std::string(inner)))});
+      } else {
+        return bad("expected [N], [*] or ['name'], not [" + std::string(inner) + "]");
+      }
+      i = close + 1;
+    } else {
+      return bad("unexpected '" + std::string(1, path[i]) + "' at position " + std::to_string(i + 1));
+    }
+  }
+  return steps;
+}
+
+void Select(const json& v, const std::vector<PathStep>& steps, size_t at, std::vector<json>& out) {
+  if (at == steps.size()) {
+    out.push_back(v);
+    return;
+  }
+  const PathStep& s = steps[at];
+  switch (s.kind) {
+    case PathStep::kMember:
+      if (v.is_object() && v.contains(s.member)) Select(v[s.member], steps, at + 1, out);
+      break;
+    case PathStep::kIndex:
+      if (v.is_array() && s.index < v.size()) Select(v[s.index], steps, at + 1, out);
+      break;
+    case PathStep::kAll:
+      if (v.is_array()) {
+        for (const json& e : v) Select(e, steps, at + 1, out);
+      } else if (v.is_object()) {
+        for (const auto& [k, e] : v.items()) Select(e, steps, at + 1, out);
+      }
+      break;
+  }
+}
+
+std::optional<int64_t> ToInt(const json& v) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18) return static_cast<int64_t>(d);
+    return std::nullopt;
+  }
+  if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    char* end = nullptr;
+    errno = 0;
+    long long n = std::strtoll(s.c_str(), &end, 10);
+    if (!s.empty() && end && *end == '\0' && errno == 0) return n;
+  }
+  return std::nullopt;
+}
+
+std::optional<double> ToDouble(const json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    char* end = nullptr;
+    double d = std::strtod(s.c_str(), &end);
+    if (!s.empty() && end && *end == '\0' && std::isfinite(d)) return d;
+  }
+  return std::nullopt;
+}
+
+bool IsPlainDate(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+const char* SqlType(const std::string& type) {
+  if (type == "int64") return "BIGINT";
+  if (type == "float64") return "DOUBLE";
+  if (type == "bool") return "BOOLEAN";
+  if (type == "timestamp") return "TIMESTAMP";
+  if (type == "date") return "DATE";
+  if (type == "json") return "JSON";
+  return "VARCHAR";
+}
+
+}  // namespace
+
+Result<std::vector<json>> JsonPathSelect(const json& doc, std::string_view path) {
+  ASSIGN_OR_RETURN(std::vector<PathStep> steps, ParsePath(path));
+  std::vector<json> out;
+  Select(doc, steps, 0, out);
+  return out;
+}
+
+std::string JsonPathError(std::string_view path) {
+  auto steps = ParsePath(path);
+  return steps.ok() ? "" : steps.status().message();
+}
+
+std::vector<std::string> TemplateNames(std::string_view text) {
+  std::vector<std::string> names;
+  for (size_t at = text.find("{{"); at != std::string_view::npos; at = text.find("{{", at + 2)) {
+    size_t end = text.find("}}", at + 2);
+    if (end == std::string_view::npos) break;
+    std::string name(text.substr(at + 2, end - at - 2));
+    while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    names.push_back(name);
+  }
+  return names;
+}
+
+Result<std::string> ExpandTemplate(std::string_view text, const std::string& date,
+                                   const std::map<std::string, std::string>& vars) {
+  std::string out;
+  size_t pos = 0;
+  for (size_t at = text.find("{{"); at != std::string_view::npos; at = text.find("{{", pos)) {
+    size_t end = text.find("}}", at + 2);
+    if (end == std::string_view::npos) break;
+    out.append(text.substr(pos, at - pos));
+    std::string name(text.substr(at + 2, end - at - 2));
+    while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    if (name == "date") {
+      out += date;
+    } else if (name.rfind("env.", 0) == 0) {
+      const char* v = std::getenv(name.substr(4).c_str());
+      if (!v) return Status::NotFound("environment variable " + name.substr(4) + " is not set");
+      out += v;
+    } else if (auto it = vars.find(name); it != vars.end()) {
+      // vars may use {{date}} and {{env.NAME}} themselves (the config reader allows nothing deeper).
+      ASSIGN_OR_RETURN(std::string value, ExpandTemplate(it->second, date, {}));
+      out += value;
+    } else {
+      return Status::NotFound("unknown template variable {{" + name + "}}");
+    }
+    pos = end + 2;
+  }
+  out.append(text.substr(std::min(pos, text.size())));
+  return out;
+}
+
+json ConvertJsonValue(const json& v, const std::string& type) {
+  if (v.is_null()) return nullptr;
+  if (type == "int64") {
+    auto n = ToInt(v);
+    return n ? json(*n) : json();
+  }
+  if (type == "float64") {
+    auto d = ToDouble(v);
+    return d ? json(*d) : json();
+  }
+  if (type == "bool") {
+    if (v.is_boolean()) return v;
+    if (v.is_number_integer()) return v.get<int64_t>() != 0;
+    if (v.is_string()) {
+      const std::string& s = v.get_ref<const std::string&>();
+      if (s == "true" || s == "1") return true;
+      if (s == "false" || s == "0") return false;
+    }
+    return nullptr;
+  }
+  if (type == "timestamp") {
+    if (v.is_string()) {
+      if (IsPlainDate(v.get<std::string>())) return v.get<std::string>() + " 00:00:00";
+      return SqlTimestamp(v);
+    }
+    // Numbers are Unix seconds, the common API convention (with fractions for sub-second precision).
+    if (auto d = ToDouble(v))
+      return SqlTimestamp(TimePoint(std::chrono::microseconds(static_cast<int64_t>(std::llround(*d * 1e6)))));
+    return nullptr;
+  }
+  if (type == "date") {
+    if (v.is_string()) {
+      if (IsPlainDate(v.get<std::string>())) return v;
+      return SqlDate(v);
+    }
+    if (auto d = ToDouble(v))
+      return SqlDate(TimePoint(std::chrono::microseconds(static_cast<int64_t>(std::llround(*d * 1e6)))));
+    return nullptr;
+  }
+  if (type == "json") return v.dump();  // JSON text; the JSON column parses it
+  // string: text as is, anything else as its JSON text.
+  return v.is_string() ? v : json(v.dump());
+}
+
+std::string HttpJsonTableSql(const std::string& table, const HttpJsonCollectorConfig& config) {
+  std::string cols;
+  for (const HttpJsonField& f : config.fields) cols += "\"" + f.name + "\" " + SqlType(f.type) + ", ";
+  return "CREATE TABLE IF NOT EXISTS " + table + " (" + cols + "collected_at TIMESTAMP, run_id VARCHAR)";
+}
+
+Result<HttpHeaders> HttpJsonHeaders(const HttpJsonCollectorConfig& config) {
+  HttpHeaders out;
+  for (const HttpJsonHeader& h : config.headers) {
+    if (h.env.empty()) {
+      out.emplace_back(h.name, h.value);
+      continue;
+    }
+    const char* v = std::getenv(h.env.c_str());
+    if (!v) return Status::NotFound("header " + h.name + ": environment variable " + h.env + " is not set");
+    out.emplace_back(h.name, h.prefix + v);
+  }
+  return out;
+}
+
+Result<CollectorOutput> CollectHttpJson(HttpClient& client, const HttpJsonCollectorConfig& config,
+                                        const std::string& run_id, TimePoint collected_at) {
+  const std::string date = SqlDate(collected_at);
+  ASSIGN_OR_RETURN(std::string url, ExpandTemplate(config.url, date, config.vars));
+  PageOptions paging;
+  paging.style = config.pagination;
+  paging.next_field = config.next_field.empty() ? "next" : config.next_field;
+  paging.max_pages = config.max_pages;
+  auto pages = FetchAllPages(client, url, paging);
+  if (!pages.ok()) return pages.status().WithContext("http_json " + config.table);
+
+  CollectorOutput out;
+  out.tables[config.table] = {HttpJsonTableSql(config.table, config), config.key};
+  std::vector<json>& rows = out.rows[config.table];
+  const std::string stamp = SqlTimestamp(collected_at);
+  int64_t unconverted = 0;
+  for (const HttpResponse& page : *pages) {
+    out.Land(page);
+    ASSIGN_OR_RETURN(json doc, ParseJsonBody(page.body, "http_json " + config.table + ": " + RedactUrl(page.url)));
+    ASSIGN_OR_RETURN(std::vector<json> selected, JsonPathSelect(doc, config.rows));
+    // `$.items` naming an array means its elements, as `$.items[*]` does.
+    if (selected.size() == 1 && selected[0].is_array()) selected = selected[0].get<std::vector<json>>();
+    for (const json& item : selected) {
+      json row = json::object();
+      for (const HttpJsonField& f : config.fields) {
+        ASSIGN_OR_RETURN(std::vector<json> found, JsonPathSelect(item, f.path));
+        json raw = found.empty() ? json() : found.size() == 1 ? found[0] : json(found);
+        json value = ConvertJsonValue(raw, f.type);
+        if (value.is_null() && !raw.is_null()) ++unconverted;
+        row[f.name] = std::move(value);
+      }
+      row["collected_at"] = stamp;
+      row["run_id"] = run_id;
+      rows.push_back(std::move(row));
+    }
+  }
+  if (unconverted > 0) {
+    out.notes.push_back(std::to_string(unconverted) + " value(s) did not convert to their column type and were loaded as NULL");
+    spdlog::warn("http_json {}: {}", config.table, out.notes.back());
+  }
+  return out;
+}
+
+}  // namespace sluice
