@@ -245,6 +245,8 @@ Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& 
     if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (msg->rkt == nullptr) return Status::Ok();
       auto it = assigned_.find(KafkaPartitionName(rd_kafka_topic_name(msg->rkt), msg->partition));
+      spdlog::debug("kafka source {}: end of {}/{} at {}", name(), rd_kafka_topic_name(msg->rkt), msg->partition,
+                    msg->offset);
       if (it != assigned_.end() && msg->offset >= it->second.next) {
         it->second.eof = true;
         if (it->second.next < 0) it->second.next = msg->offset;
@@ -267,7 +269,11 @@ Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& 
   std::string pname = KafkaPartitionName(rd_kafka_topic_name(msg->rkt), msg->partition);
   auto it = assigned_.find(pname);
   // Not ours any more, or from before a seek: the client filters these by version; this is a second guard.
-  if (it == assigned_.end() || msg->offset < it->second.next) return Status::Ok();
+  if (it == assigned_.end() || msg->offset < it->second.next) {
+    spdlog::debug("kafka source {}: skipped {}@{} (not assigned, or before the position)", name(), pname,
+                  msg->offset);
+    return Status::Ok();
+  }
   it->second.next = msg->offset + 1;
   it->second.eof = false;
   missing_topic_.clear();
