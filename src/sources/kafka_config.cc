@@ -21,6 +21,10 @@ std::vector<std::pair<std::string, std::string>> Settings(const SourceConfig& so
       // skipped (we assign explicit offsets anyway; this covers offsets that fell out of retention).
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "true"},
+      // A worker killed with -9 holds its partitions until its session times out; librdkafka's 45 s default
+      // stalls the group that long after every crash. 10 s is Kafka's long-standing default.
+      {"session.timeout.ms", "10000"},
+      {"heartbeat.interval.ms", "1000"},
   };
   for (const auto& [k, v] : source.kafka_options) s.emplace_back(k, v);
   return s;

@@ -25,7 +25,8 @@ using KafkaConfPtr = std::unique_ptr<rd_kafka_conf_t, KafkaConfDeleter>;
 
 // Builds the consumer config of `source`: bootstrap.servers, group.id, client.id ("sluice-<source name>"
 // unless given), enable.auto.commit=false, enable.auto.offset.store=false, auto.offset.reset=earliest and
-// enable.partition.eof=true (drain mode needs to know where the end is), then every `options` entry, which
+// enable.partition.eof=true (drain mode needs to know where the end is), session.timeout.ms=10000 (a killed
+// worker's partitions move on in seconds), then every `options` entry, which
 // may override those defaults. Returns Invalid naming the offending key when librdkafka rejects one; the value
 // of a secret key is never part of the message.
 Result<KafkaConfPtr> BuildKafkaConsumerConf(const SourceConfig& source);

@@ -416,6 +416,7 @@ TEST(KafkaConfigTest, SecretsAreRedactedAndExactlyOnceDefaultsSet) {
   EXPECT_NE(all.find("sasl.password=***"), std::string::npos);
   EXPECT_NE(all.find("enable.auto.commit=false"), std::string::npos);
   EXPECT_NE(all.find("client.id=sluice-ev.kafka"), std::string::npos);
+  EXPECT_NE(all.find("session.timeout.ms=10000"), std::string::npos);
   EXPECT_EQ(KafkaTopics(s), (std::vector<std::string>{"a", "b"}));
   auto conf = BuildKafkaConsumerConf(s);
   ASSERT_TRUE(conf.ok()) << conf.status().ToString();
