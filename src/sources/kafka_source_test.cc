@@ -383,6 +383,50 @@ TEST_F(KafkaSourceTest, RestartResumesFromWarehouseCheckpointsNotKafkaCommits) {
   ExpectCheckpointsAtEnd(kPartitions);
 }
 
+// The warehouse may be busy when a rebalance asks for checkpoints: the partitions wait, Read says Retry, and
+// a later Read assigns them at the checkpoints. Lag counts what is left meanwhile.
+TEST_F(KafkaSourceTest, AssignmentWaitsWhileCheckpointsCannotBeReadAndLagCountsWhatIsLeft) {
+  constexpr int64_t kMessages = 6'000;
+  ASSERT_TRUE(cluster_->CreateTopic(kTopic, 2).ok());
+  ASSERT_TRUE(cluster_->Produce(kTopic, Messages(0, kMessages), -1, 2).ok());
+  OpenWarehouse();
+  std::atomic<int> failures_left{3};
+  CheckpointReader flaky = [&](const std::string& source) -> Result<std::map<std::string, int64_t>> {
+    if (failures_left.fetch_sub(1) > 0) return Status::Retry("warehouse busy");
+    return Reader()(source);
+  };
+  KafkaSource src(stream(), source_config());
+  ASSERT_TRUE(src.Start(flaky).ok());
+  RecordParser parser(stream());
+  BatchCut cut{stream()->batch};
+  const int64_t deadline = NowMicros() + 40 * kMicrosPerSecond;
+  int retries = 0;
+  int64_t first_lag = -2;
+  Counts counts;
+  while (!src.Exhausted() && NowMicros() < deadline) {
+    Batch b(stream());
+    b.source = src.name();
+    Status st = src.Read(b, parser, cut, true);
+    if (st.IsRetry()) {
+      ++retries;
+      EXPECT_TRUE(b.empty());
+      continue;
+    }
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    if (b.empty()) continue;
+    if (first_lag == -2) first_lag = src.Lag();
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSERT_EQ(*warehouse_->LoadBatch(b, "f"), LoadOutcome::kLoaded);
+    src.Committed(b);
+  }
+  EXPECT_GE(retries, 1) << "the failing checkpoint reads were not reported";
+  EXPECT_GT(first_lag, 0);
+  EXPECT_LE(first_lag, kMessages - 1'000);
+  EXPECT_EQ(src.Lag(), 0);
+  ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
+  ExpectCheckpointsAtEnd(2);
+}
+
 TEST_F(KafkaSourceTest, KcatTalksToTheMockCluster) {
   if (std::system("command -v kcat >/dev/null 2>&1") != 0) GTEST_SKIP() << "kcat is not on PATH";
   ASSERT_TRUE(cluster_->CreateTopic(kTopic, 4).ok());
