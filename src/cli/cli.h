@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "collect/collector_config.h"
+#include "collect/warehouse_run_ledger.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "warehouse/query_result.h"
@@ -47,5 +49,16 @@ int Query(const Args& args);
 int StatusCommand(const Args& args);
 int Gen(const Args& args);
 int Demo(const Args& args);
+int Collect(const Args& args);
+int Cron(const Args& args);
+
+// `sluice run`: the configured collectors on their schedules (catch-up included), each run recorded in
+// `_sluice_runs`, every warehouse use through `warehouse` (Pipeline::WithWarehouse: the loader owns it).
+// Runs until the returned handle is released; null when the config has no collectors.
+struct CollectorService;
+Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, sluice::WarehouseAccess warehouse);
+// Runs `collector` once now on `warehouse`, records it in `_sluice_runs` and prints rows per table; 0 on
+// success (`sluice collect`, the demo).
+int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse);
 
 }  // namespace sluice::cli

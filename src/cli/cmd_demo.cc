@@ -1,8 +1,11 @@
+#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "cli/cli.h"
 #include "serve/format.h"
@@ -53,6 +56,72 @@ void Show(Warehouse& w, const std::string& title, const std::string& sql) {
     return;
   }
   std::printf("\n%s\n%s", title.c_str(), FormatTable(*r).c_str());
+}
+
+// A bundled sample API response (src/collect/testdata: SAMPLE DATA, invented names and numbers).
+std::string SampleResponse(const std::string& name, const std::string& base_url) {
+  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/src/collect/testdata/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  for (size_t at; (at = s.find("{{base_url}}")) != std::string::npos;) s.replace(at, 12, base_url);
+  return s;
+}
+
+// The community collectors against the sample responses, served on loopback: no token, no network.
+void DemoCollectors(const Config& config, Warehouse& wh) {
+  httplib::Server server;
+  const int port = server.bind_to_any_port("127.0.0.1");
+  if (port <= 0) {
+    std::printf("\n(community collectors skipped: no loopback port)\n");
+    return;
+  }
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto serve = [&](const std::string& path, const std::string& file) {
+    server.Get(path, [base, file](const httplib::Request&, httplib::Response& res) {
+      res.set_content(SampleResponse(file, base), "application/json");
+    });
+  };
+  serve("/orgs/acme/repos", "github/orgs_acme_repos.json");
+  serve("/repos/acme/nebula", "github/repos_acme_nebula.json");
+  serve("/repos/acme/nebula-console", "github/repos_acme_nebula-console.json");
+  for (const char* t : {"clones", "views"}) serve(std::string("/repos/acme/nebula/traffic/") + t, std::string("github/traffic_") + t + ".json");
+  serve("/repos/acme/nebula/traffic/popular/referrers", "github/traffic_referrers.json");
+  serve("/repos/acme/nebula/traffic/popular/paths", "github/traffic_paths.json");
+  serve("/repos/acme/nebula/releases", "github/releases_acme_nebula.json");
+  serve("/repos/acme/nebula-console/releases", "github/releases_empty.json");
+  server.Get("/repos/acme/nebula-console/traffic/.*", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 403;  // as GitHub answers a token without push access
+    res.set_content(R"({"message":"Must have push access to repository"})", "application/json");
+  });
+  server.Post("/graphql", [base](const httplib::Request&, httplib::Response& res) {
+    res.set_content(SampleResponse("github/graphql_totals.json", base), "application/json");
+  });
+  server.Get("/v2/namespaces/vesoft/repositories", [base](const httplib::Request& req, httplib::Response& res) {
+    std::string page = req.has_param("page") ? req.get_param_value("page") : "1";
+    res.set_content(SampleResponse("dockerhub/repositories_page" + page + ".json", base), "application/json");
+  });
+  std::thread thread([&] { server.listen_after_bind(); });
+  for (int i = 0; i < 500 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  // A placeholder token: the sample server accepts anything, and traffic needs one to be fetched at all.
+  ::setenv("SLUICE_DEMO_SAMPLE_TOKEN", "sample-not-a-real-token", 1);
+  auto collectors = ReadCollectors(YAML::Load("github: { kind: github, org: acme, token_env: SLUICE_DEMO_SAMPLE_TOKEN, base_url: " +
+                                              base + " }\ndockerhub: { kind: dockerhub, namespace: vesoft, page_size: 2, base_url: " + base + " }\n"),
+                                   "demo");
+  std::printf("\n== community collectors on SAMPLE API responses (src/collect/testdata, invented figures) at %s\n", base.c_str());
+  if (collectors.ok()) {
+    for (const CollectorConfig& c : *collectors) (void)RunCollectorNow(c, config.landing_path, wh);
+  } else {
+    std::printf("%s\n", collectors.status().message().c_str());
+  }
+  server.stop();
+  thread.join();
+  Show(wh, "Stars per repository (SAMPLE DATA)",
+       "SELECT repo, stars, forks, open_issues FROM gh_repo_snapshots ORDER BY stars DESC");
+  Show(wh, "Release downloads (SAMPLE DATA)",
+       "SELECT repo, tag, asset, download_count FROM gh_release_downloads_daily ORDER BY download_count DESC LIMIT 5");
+  Show(wh, "Docker Hub pulls (SAMPLE DATA)",
+       "SELECT repo, pull_count, star_count FROM dockerhub_repo_snapshots ORDER BY pull_count DESC");
 }
 
 }  // namespace
@@ -112,6 +181,7 @@ int Demo(const Args& args) {
   if (!github.empty())
     Show(wh, "GitHub events by type (one real hour, 2015-01-01 12:00 UTC)",
          "SELECT type, count(*) AS events FROM raw_github_events GROUP BY type ORDER BY events DESC, type");
+  DemoCollectors(*c, wh);
   std::printf("\nTry: ./build/sluice query -c %s \"SELECT event, count(*) FROM raw_tracking GROUP BY ALL\"\n",
               config_path.c_str());
   std::printf("     ./build/sluice run -c %s   # then POST NDJSON to http://127.0.0.1:8080/ingest/tracking\n",

@@ -105,6 +105,19 @@ int Ingest(const Args& args, bool once) {
       return 1;
     }
   }
+  // Scheduled API collectors (issue 4) run beside ingestion, loading through the loader's warehouse.
+  std::shared_ptr<CollectorService> collectors;
+  if (!once) {
+    auto started = StartCollectors(*config, [&](const auto& fn) { return pipeline.WithWarehouse(fn); });
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().message());
+      if (server) server->Stop();
+      pipeline.Stop();
+      (void)pipeline.Wait();
+      return 1;
+    }
+    collectors = std::move(*started);
+  }
   Progress progress(metrics, *config);
   if (!args.Has("quiet")) progress.Start();
   std::thread watcher;
@@ -122,6 +135,7 @@ int Ingest(const Args& args, bool once) {
   if (!once) {
     while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  collectors.reset();  // before the loader stops: runs in flight are asked to stop and awaited
   Status st = pipeline.Wait();
   finished = true;
   watcher.join();

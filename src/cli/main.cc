@@ -19,6 +19,8 @@ usage: sluice COMMAND [options]
   ingest   -c FILE --once   read every source to its end, load it, exit
   query    -c FILE "SQL"    run SQL on the warehouse [--format table|csv|json]
   status   -c FILE          per source: checkpoints, lag, batches, rows, dead letters
+  collect  -c FILE NAME     run one configured collector now; the run is recorded in _sluice_runs
+  cron     "EXPR"           print the next fire times [--from T] [-n N] [--tz ZONE]
   validate -c FILE          check a config; reports every error with file, line and field
   gen      --events N --out FILE   write Teads-like tracking events as NDJSON [--seed S] [--bad N]
 
@@ -45,6 +47,8 @@ int main(int argc, char** argv) {
   if (cmd == "status") return StatusCommand(args);
   if (cmd == "gen") return Gen(args);
   if (cmd == "demo") return Demo(args);
+  if (cmd == "collect") return Collect(args);
+  if (cmd == "cron") return Cron(args);
   std::fprintf(stderr, "unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

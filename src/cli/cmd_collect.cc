@@ -1,0 +1,177 @@
+// sluice collect -c FILE NAME: run one configured collector now, recording the run in `_sluice_runs`.
+// sluice cron "EXPR" [--from T] [-n N] [--tz Z]: print the next fire times, to check an expression.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "cli/cli.h"
+#include "collect/collector_runner.h"
+#include "collect/cron.h"
+#include "collect/warehouse_run_ledger.h"
+#include "core/time.h"
+
+namespace sluice::cli {
+namespace {
+
+int64_t Micros(TimePoint t) { return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count(); }
+
+}  // namespace
+
+// The scheduler of `sluice run`: ticks on its own thread until destroyed.
+struct CollectorService {
+  std::unique_ptr<WarehouseRunLedger> ledger;
+  std::unique_ptr<Scheduler> scheduler;
+  std::jthread ticker;
+  ~CollectorService() {
+    ticker.request_stop();
+    if (ticker.joinable()) ticker.join();
+    scheduler.reset();  // asks runs in flight to stop and waits for them
+  }
+};
+
+Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, sluice::WarehouseAccess warehouse) {
+  ASSIGN_OR_RETURN(std::vector<CollectorConfig> collectors, ReadCollectors(config.collectors, config.file));
+  if (collectors.empty()) return std::shared_ptr<CollectorService>();
+  auto service = std::make_shared<CollectorService>();
+  service->ledger = std::make_unique<WarehouseRunLedger>(warehouse);
+  RETURN_IF_ERROR(service->ledger->Init());
+  std::vector<ScheduledCollector> scheduled;
+  for (const CollectorConfig& c : collectors) {
+    scheduled.push_back(MakeScheduledCollector(c, {config.landing_path, warehouse, nullptr}));
+    spdlog::info("collector {}: {} schedule \"{}\" ({})", c.name, c.kind, c.schedule->expression(),
+                 c.schedule->time_zone());
+  }
+  service->scheduler = std::make_unique<Scheduler>(std::move(scheduled), service->ledger.get());
+  Scheduler* s = service->scheduler.get();
+  service->ticker = std::jthread([s](std::stop_token stop) { s->RunUntilStopped(stop); });
+  return service;
+}
+
+int Collect(const Args& args) {
+  if (args.positional.size() != 1) {
+    std::fprintf(stderr, "usage: sluice collect -c FILE NAME\n");
+    return 2;
+  }
+  const std::string name = args.positional[0];
+  auto config = LoadConfigFromArgs(args);
+  if (!config) return 1;
+  auto collectors = ReadCollectors(config->collectors, config->file);
+  if (!collectors.ok()) {
+    std::fprintf(stderr, "%s\n", collectors.status().message().c_str());
+    return 1;
+  }
+  const CollectorConfig* found = nullptr;
+  std::string names;
+  for (const CollectorConfig& c : *collectors) {
+    if (c.name == name) found = &c;
+    names += (names.empty() ? "" : ", ") + c.name;
+  }
+  if (!found) {
+    std::fprintf(stderr, "no collector named '%s' in %s (configured: %s)\n", name.c_str(), config->file.c_str(),
+                 names.empty() ? "none" : names.c_str());
+    return 1;
+  }
+  // The loader of a running `sluice run` owns the warehouse file; its scheduler runs collectors there.
+  auto warehouse = OpenWarehouse(*config);
+  if (!warehouse.ok()) {
+    spdlog::error("{} (is `sluice run` holding the warehouse? its scheduler runs the collectors)",
+                  warehouse.status().message());
+    return 1;
+  }
+  return RunCollectorNow(*found, config->landing_path, **warehouse);
+}
+
+int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse) {
+  const std::string& name = collector.name;
+  WarehouseRunLedger ledger(DirectWarehouseAccess(warehouse));
+  if (Status st = ledger.Init(); !st.ok()) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  CollectorRunOptions options{landing_root, DirectWarehouseAccess(warehouse), nullptr};
+  // Run through the Scheduler so a manual run is recorded exactly like a scheduled one.
+  CollectorRunSummary summary;
+  ScheduledCollector sc = MakeScheduledCollector(collector, options);
+  sc.run = [&](const RunContext& ctx) -> Result<int64_t> {
+    auto s = RunCollector(collector, ctx, options);
+    if (!s.ok()) return s.status();
+    summary = std::move(*s);
+    return summary.rows;
+  };
+  std::vector<ScheduledCollector> one;
+  one.push_back(std::move(sc));
+  Scheduler scheduler(std::move(one), &ledger);
+  auto run_id = scheduler.RunNow(name);
+  if (!run_id.ok()) {
+    spdlog::error("{}", run_id.status().message());
+    return 1;
+  }
+  if (Status st = scheduler.WaitIdle(); !st.ok()) spdlog::error("{}", st.message());
+  auto last = ledger.LastRun(name);
+  if (!last.ok() || !last->has_value()) {
+    spdlog::error("run {} is not in _sluice_runs", *run_id);
+    return 1;
+  }
+  const RunRecord& r = **last;
+  if (r.status != RunStatus::kSucceeded) {
+    std::printf("collector %s: run %s %s: %s\n", name.c_str(), r.run_id.c_str(), RunStatusName(r.status),
+                r.error.c_str());
+    return 1;
+  }
+  std::printf("collector %s: run %s succeeded, %lld rows\n", name.c_str(), r.run_id.c_str(),
+              static_cast<long long>(r.rows));
+  for (const auto& [table, rows] : summary.rows_per_table)
+    std::printf("  %-28s %lld rows\n", table.c_str(), static_cast<long long>(rows));
+  for (const std::string& note : summary.notes) std::printf("  note: %s\n", note.c_str());
+  if (!summary.landed_file.empty()) std::printf("  landed %s\n", summary.landed_file.c_str());
+  return 0;
+}
+
+int Cron(const Args& args) {
+  if (args.positional.size() != 1) {
+    std::fprintf(stderr, "usage: sluice cron \"EXPR\" [--from 2024-09-01T00:00:00Z] [-n 5] [--tz Europe/Berlin]\n");
+    return 2;
+  }
+  const std::string tz = args.Get("tz", "UTC");
+  auto schedule = CronSchedule::Parse(args.positional[0], tz);
+  if (!schedule.ok()) {
+    std::fprintf(stderr, "%s\n", schedule.status().message().c_str());
+    return 1;
+  }
+  auto zone = TimeZone::Load(tz);
+  TimePoint t = Clock::Real()->Now();
+  if (args.Has("from")) {
+    auto micros = ParseIsoMicros(args.Get("from"));
+    if (!micros) {
+      std::fprintf(stderr, "--from: not an ISO-8601 time: '%s' (e.g. 2024-09-01T00:00:00Z)\n", args.Get("from").c_str());
+      return 2;
+    }
+    t = TimePoint(std::chrono::microseconds(*micros));
+  }
+  int n = 5;
+  try {
+    n = std::stoi(args.Get("count", "5"));  // ParseArgs maps -n to count
+  } catch (...) {
+    std::fprintf(stderr, "-n: not a number\n");
+    return 2;
+  }
+  for (int i = 0; i < n; ++i) {
+    t = schedule->NextAfter(t);
+    const int64_t us = Micros(t);
+    if (tz == "UTC" || !zone.ok()) {
+      std::printf("%s\n", FormatIsoMicros(us).c_str());
+    } else {
+      const int32_t off = (*zone)->OffsetAt(us / 1'000'000);
+      std::string local = FormatSqlTimestamp(us + off * 1'000'000LL);
+      char sign = off < 0 ? '-' : '+';
+      int a = std::abs(off);
+      std::printf("%s %c%02d:%02d %s  (%s)\n", local.c_str(), sign, a / 3600, a % 3600 / 60, tz.c_str(),
+                  FormatIsoMicros(us).c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace sluice::cli
