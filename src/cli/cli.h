@@ -60,5 +60,7 @@ Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, 
 // Runs `collector` once now on `warehouse`, records it in `_sluice_runs` and prints rows per table; 0 on
 // success (`sluice collect`, the demo).
 int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse);
+int Transform(const Args& args);
+int Explain(const Args& args);
 
 }  // namespace sluice::cli

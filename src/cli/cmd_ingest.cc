@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "core/time.h"
 #include "serve/server.h"
+#include "transform/transformer.h"
 
 namespace sluice::cli {
 namespace {
@@ -86,6 +87,12 @@ int Ingest(const Args& args, bool once) {
     spdlog::error("{}", st.message());
     return 1;
   }
+  // Rollups and models are checked before anything is read: a bad one is an error at start.
+  auto transformer = Transformer::Create(*config);
+  if (!transformer.ok()) {
+    spdlog::error("{}", transformer.status().message());
+    return 1;
+  }
   Metrics metrics;
   Pipeline pipeline(*config, **warehouse, metrics);
   std::signal(SIGINT, OnSignal);
@@ -132,6 +139,20 @@ int Ingest(const Args& args, bool once) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
+  // Transforms follow loads, debounced: at most one run a second, only when batches were loaded since.
+  std::thread transforms;
+  if (!once) {
+    transforms = std::thread([&] {
+      while (!finished) {
+        for (int i = 0; i < 10 && !finished; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        Status ts = pipeline.WithWarehouse([&](Warehouse& w) -> Status {
+          ASSIGN_OR_RETURN(bool fresh, (*transformer)->HasNewBatches(w));
+          return fresh ? (*transformer)->Run(w).status() : Status::Ok();
+        });
+        if (!ts.ok()) spdlog::warn("transform: {}", ts.message());
+      }
+    });
+  }
   if (!once) {
     while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -139,6 +160,14 @@ int Ingest(const Args& args, bool once) {
   Status st = pipeline.Wait();
   finished = true;
   watcher.join();
+  if (transforms.joinable()) transforms.join();
+  if (st.ok()) {
+    auto report = (*transformer)->Run(**warehouse);
+    if (!report.ok()) st = report.status().WithContext("transform");
+    else if (report->tables_changed > 0)
+      spdlog::info("transformed: {} table(s) changed, {} hour(s) recomputed", report->tables_changed,
+                   report->hours_recomputed);
+  }
   if (server) server->Stop();
   if (!args.Has("quiet")) progress.Finish();
   double secs = (NowMicros() - t0) / 1e6;

@@ -19,6 +19,8 @@ usage: sluice COMMAND [options]
   ingest   -c FILE --once   read every source to its end, load it, exit
   query    -c FILE "SQL"    run SQL on the warehouse [--format table|csv|json]
   status   -c FILE          per source: checkpoints, lag, batches, rows, dead letters
+  transform -c FILE         recompute rollups and models for newly loaded hours [--full-refresh] [--from T --to T]
+  explain  rollup NAME -c FILE   print the SQL generated for a rollup
   collect  -c FILE NAME     run one configured collector now; the run is recorded in _sluice_runs
   cron     "EXPR"           print the next fire times [--from T] [-n N] [--tz ZONE]
   validate -c FILE          check a config; reports every error with file, line and field
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
   if (cmd == "demo") return Demo(args);
   if (cmd == "collect") return Collect(args);
   if (cmd == "cron") return Cron(args);
+  if (cmd == "transform") return Transform(args);
+  if (cmd == "explain") return Explain(args);
   std::fprintf(stderr, "unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }
