@@ -40,13 +40,17 @@ CommandResult RunSluice(const std::vector<std::string>& args) {
 }
 
 pid_t StartSluice(const std::vector<std::string>& args, const std::string& log_path) {
+  return StartProgram(SLUICE_BIN, args, log_path);
+}
+
+pid_t StartProgram(const std::string& program, const std::vector<std::string>& args, const std::string& log_path) {
   pid_t pid = ::fork();
   if (pid == 0) {
     int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     std::vector<char*> argv;
-    std::string bin = SLUICE_BIN;
+    std::string bin = program;
     argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());

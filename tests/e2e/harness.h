@@ -21,6 +21,8 @@ struct CommandResult {
 CommandResult RunSluice(const std::vector<std::string>& args);
 // Starts `sluice ARGS...` in the background with output to `log_path`; returns its pid.
 pid_t StartSluice(const std::vector<std::string>& args, const std::string& log_path);
+// Starts any program in the background with output to `log_path`; returns its pid.
+pid_t StartProgram(const std::string& program, const std::vector<std::string>& args, const std::string& log_path);
 // Waits for `pid`; returns its exit code, or 128+signal.
 int WaitFor(pid_t pid);
 
