@@ -161,7 +161,7 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
       rd_kafka_assign(rk_, nullptr);
     }
   }
-  spdlog::info("kafka source {}: revoked [{}]", name(), Join(names, ","));
+  spdlog::info("kafka source {} ({}): revoked [{}]", name(), rd_kafka_name(rk_), Join(names, ","));
 }
 
 Status KafkaSource::AssignPending() {
@@ -180,6 +180,13 @@ Status KafkaSource::AssignPending() {
     // twice. If those batches turn out stale, Rejected() re-seeks to the checkpoint anyway.
     auto mine = revoked_next_.find(pname);
     if (mine != revoked_next_.end() && mine->second > st.next) st.next = mine->second;
+    // The same for the batch being read right now, whatever the protocol (a cooperative rebalance can take a
+    // partition away and give it back later): its records of the partition must not be read into it twice.
+    // Whoever committed past the batch's first offset meanwhile makes it stale, and then Rejected() re-seeks.
+    if (open_batch_ != nullptr) {
+      auto in_batch = open_batch_->ranges.find(pname);
+      if (in_batch != open_batch_->ranges.end() && in_batch->second.next > st.next) st.next = in_batch->second.next;
+    }
     p.offset = st.next >= 0 ? st.next : RD_KAFKA_OFFSET_BEGINNING;
     described.push_back(pname + "@" + (st.next >= 0 ? std::to_string(st.next) : "beginning"));
     assigned_[pname] = std::move(st);
@@ -199,7 +206,8 @@ Status KafkaSource::AssignPending() {
   pending_assign_ = nullptr;
   revoked_next_.clear();
   assignment_seen_ = true;
-  spdlog::info("kafka source {}: assigned [{}] at warehouse checkpoints", name(), Join(described, ","));
+  spdlog::info("kafka source {} ({}): assigned [{}] at warehouse checkpoints", name(), rd_kafka_name(rk_),
+               Join(described, ","));
   return Status::Ok();
 }
 
@@ -314,6 +322,11 @@ Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut
     Status st = AssignPending();
     if (!st.ok()) return Status::Retry(st.message());
   }
+  open_batch_ = &batch;
+  struct Reset {
+    const Batch*& p;
+    ~Reset() { p = nullptr; }
+  } reset{open_batch_};
   // Poll at least once per Read even past the deadline: group membership and rebalances only progress
   // while the consumer is polled.
   for (bool first = true; !stopping_; first = false) {
