@@ -86,6 +86,13 @@ Status KafkaSource::Start(CheckpointReader checkpoints) {
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::RebalanceCallback);
   rd_kafka_conf_set_log_cb(conf.get(), &LogCallback);
+  // Kafka commits are advisory; one refused during a rebalance is routine, not worth a warning (with a
+  // callback set, librdkafka reports the result here instead of logging COMMITFAIL).
+  rd_kafka_conf_set_offset_commit_cb(conf.get(), [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                                    rd_kafka_topic_partition_list_t*, void*) {
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+      spdlog::debug("{}: advisory offset commit refused: {}", rd_kafka_name(rk), rd_kafka_err2str(err));
+  });
   char errstr[512];
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof errstr);
   if (rk_ == nullptr) return Status::Invalid("kafka source " + name() + ": creating consumer: " + errstr);
