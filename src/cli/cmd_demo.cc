@@ -34,6 +34,16 @@ constexpr const char* kTrackingStream = R"(  tracking:
     batch: { max_records: 100000, max_wait: 1s }
 )";
 
+// An hourly rollup of the tracking events: counts per ad and site, event types pivoted into columns.
+constexpr const char* kRollups = R"(rollups:
+  tracking_hourly:
+    stream: tracking
+    grain: hour
+    dimensions: [ad_id, website_id]
+    pivot: { column: event, values: [start, firstQuartile, midpoint, thirdQuartile, complete, click] }
+    measures: { events: count, sessions: approx_distinct(session) }
+)";
+
 constexpr const char* kGithubStream = R"(  github_events:
     event_time: created_at
     schema:
@@ -153,6 +163,7 @@ int Demo(const Args& args) {
     std::snprintf(buf, sizeof buf, kGithubStream, github.c_str());
     config += buf;
   }
+  config += kRollups;
   std::string config_path = (dir / "sluice.yaml").string();
   std::ofstream(config_path) << config;
   std::printf("== config %s\n", config_path.c_str());
@@ -175,6 +186,10 @@ int Demo(const Args& args) {
   Show(wh, "Dead letters, by reason (nothing is lost: each keeps its raw bytes and position)",
        "SELECT regexp_replace(error, '''.*', '') AS reason, count(*) AS n, min(\"partition\" || ':' || \"offset\") "
        "AS first_position FROM _sluice_dead_letters GROUP BY ALL ORDER BY n DESC");
+  Show(wh, "Rollup tracking_hourly (raw rows per rollup row: the compression)",
+       "SELECT (SELECT count(*) FROM raw_tracking) AS raw_rows, count(*) AS rollup_rows, "
+       "round((SELECT count(*) FROM raw_tracking) / count(*), 1) AS ratio, sum(start) AS starts, "
+       "sum(complete) AS completes, sum(click) AS clicks FROM tracking_hourly");
   Show(wh, "Top 5 ads by events (Zipf skew: a few ads take most traffic)",
        "SELECT ad_id, count(*) AS events, count(*) FILTER (event = 'complete') AS completes, "
        "count(*) FILTER (event = 'click') AS clicks FROM raw_tracking GROUP BY ad_id ORDER BY events DESC LIMIT 5");
