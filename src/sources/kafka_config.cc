@@ -35,8 +35,8 @@ std::vector<std::pair<std::string, std::string>> Settings(const SourceConfig& so
 bool IsSecretKafkaKey(std::string_view key) {
   std::string k(key);
   std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const char* word : {"password", "secret", "token", "sasl.oauthbearer.config", "sasl.jaas", "ssl.key.pem",
-                           "ssl_key", "credential"})
+  for (const char* word :
+       {"password", "secret", "token", "sasl.oauthbearer.config", "sasl.jaas", "ssl.key.pem", "ssl_key", "credential"})
     if (k.find(word) != std::string::npos) return true;
   return false;
 }

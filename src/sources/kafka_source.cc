@@ -88,11 +88,11 @@ Status KafkaSource::Start(CheckpointReader checkpoints) {
   rd_kafka_conf_set_log_cb(conf.get(), &LogCallback);
   // Kafka commits are advisory; one refused during a rebalance is routine, not worth a warning (with a
   // callback set, librdkafka reports the result here instead of logging COMMITFAIL).
-  rd_kafka_conf_set_offset_commit_cb(conf.get(), [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                                                    rd_kafka_topic_partition_list_t*, void*) {
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-      spdlog::debug("{}: advisory offset commit refused: {}", rd_kafka_name(rk), rd_kafka_err2str(err));
-  });
+  rd_kafka_conf_set_offset_commit_cb(
+      conf.get(), [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*, void*) {
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+          spdlog::debug("{}: advisory offset commit refused: {}", rd_kafka_name(rk), rd_kafka_err2str(err));
+      });
   char errstr[512];
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof errstr);
   if (rk_ == nullptr) return Status::Invalid("kafka source " + name() + ": creating consumer: " + errstr);
@@ -104,7 +104,8 @@ Status KafkaSource::Start(CheckpointReader checkpoints) {
   for (const auto& t : topics) rd_kafka_topic_partition_list_add(subscription.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, subscription.get());
   if (err) return Status::Invalid("kafka source " + name() + ": subscribing: " + rd_kafka_err2str(err));
-  spdlog::info("kafka source {}: subscribed to {} ({})", name(), Join(topics, ","), Join(DescribeKafkaConf(*config_), " "));
+  spdlog::info("kafka source {}: subscribed to {} ({})", name(), Join(topics, ","),
+               Join(DescribeKafkaConf(*config_), " "));
   return Status::Ok();
 }
 
@@ -173,7 +174,8 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
 
 Status KafkaSource::AssignPending() {
   if (pending_assign_ == nullptr) return Status::Ok();
-  auto committed = checkpoints_ ? checkpoints_(name()) : Result<std::map<std::string, int64_t>>(std::map<std::string, int64_t>{});
+  auto committed =
+      checkpoints_ ? checkpoints_(name()) : Result<std::map<std::string, int64_t>>(std::map<std::string, int64_t>{});
   if (!committed.ok()) return committed.status().WithContext("reading checkpoints of " + name());
   std::vector<std::string> described;
   for (int i = 0; i < pending_assign_->cnt; ++i) {
@@ -223,7 +225,8 @@ Status KafkaSource::Reseek() {
     reseek_ = false;
     return Status::Ok();
   }
-  auto committed = checkpoints_ ? checkpoints_(name()) : Result<std::map<std::string, int64_t>>(std::map<std::string, int64_t>{});
+  auto committed =
+      checkpoints_ ? checkpoints_(name()) : Result<std::map<std::string, int64_t>>(std::map<std::string, int64_t>{});
   if (!committed.ok()) return committed.status().WithContext("reading checkpoints of " + name());
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
   for (auto& [pname, st] : assigned_) {
@@ -285,8 +288,7 @@ Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& 
   auto it = assigned_.find(pname);
   // Not ours any more, or from before a seek: the client filters these by version; this is a second guard.
   if (it == assigned_.end() || msg->offset < it->second.next) {
-    spdlog::debug("kafka source {}: skipped {}@{} (not assigned, or before the position)", name(), pname,
-                  msg->offset);
+    spdlog::debug("kafka source {}: skipped {}@{} (not assigned, or before the position)", name(), pname, msg->offset);
     return Status::Ok();
   }
   it->second.next = msg->offset + 1;
@@ -394,7 +396,8 @@ int64_t KafkaSource::Lag() const {
   bool known = false;
   for (const auto& [pname, st] : assigned_) {
     int64_t low = -1, high = -1;
-    if (rd_kafka_get_watermark_offsets(rk_, st.topic.c_str(), st.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+    if (rd_kafka_get_watermark_offsets(rk_, st.topic.c_str(), st.partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
         high < 0)
       continue;
     int64_t position = st.next >= 0 ? st.next : std::max<int64_t>(low, 0);

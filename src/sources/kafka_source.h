@@ -73,16 +73,16 @@ class KafkaSource : public Source {
   CheckpointReader checkpoints_;
   rd_kafka_t* rk_ = nullptr;
   bool cooperative_ = false;
-  std::map<std::string, PartitionState> assigned_;        // checkpoint name -> state
-  std::map<std::string, int64_t> revoked_next_;           // positions of the last revoke, for a same-rebalance reassign
+  std::map<std::string, PartitionState> assigned_;  // checkpoint name -> state
+  std::map<std::string, int64_t> revoked_next_;     // positions of the last revoke, for a same-rebalance reassign
   rd_kafka_topic_partition_list_t* pending_assign_ = nullptr;  // assignment waiting for its checkpoints
   const Batch* open_batch_ = nullptr;  // the batch Read is filling (rebalance callbacks run inside Read)
-  bool reseek_ = false;             // a batch was rejected: re-read checkpoints before reading on
-  bool assignment_seen_ = false;    // a rebalance completed (an empty assignment is an answer too)
+  bool reseek_ = false;                // a batch was rejected: re-read checkpoints before reading on
+  bool assignment_seen_ = false;       // a rebalance completed (an empty assignment is an answer too)
   bool exhausted_ = false;
   const Batch* digested_batch_ = nullptr;  // the last batch whose id got a digest: its id with and without
   std::string digested_id_, digested_base_;
-  std::string missing_topic_;       // set when the broker says a subscribed topic does not exist
+  std::string missing_topic_;  // set when the broker says a subscribed topic does not exist
 };
 
 }  // namespace sluice

@@ -52,9 +52,8 @@ std::vector<std::string> Messages(int64_t from, int64_t to) {
 class KafkaSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice_kafka_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("sluice_kafka_" + std::to_string(::getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     auto c = KafkaTestCluster::Start(3);
@@ -77,10 +76,12 @@ streams:
     batch: { max_records: 1000, max_wait: 200ms }
     sources:
       - kind: kafka
-        brokers: ")" + cluster_->bootstrap_servers() + R"("
+        brokers: ")" + cluster_->bootstrap_servers() +
+                       R"("
         topic: events
         group: g1
-        options: { session.timeout.ms: "6000", heartbeat.interval.ms: "250", log_level: "4")" + extra_options + R"( }
+        options: { session.timeout.ms: "6000", heartbeat.interval.ms: "250", log_level: "4")" +
+                       extra_options + R"( }
 )";
     auto c = ParseConfig(text, "t.yaml");
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -168,73 +169,73 @@ streams:
 
   // Two consumers in one group while messages keep coming; a third joins mid-stream, then one leaves.
   void RebalanceMidStream(const std::string& extra_options) {
-  constexpr int64_t kMessages = 20'000;
-  constexpr int64_t kChunk = 500;
-  constexpr int kPartitions = 4;
-  ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
-  ASSERT_TRUE(cluster_->Produce(kTopic, Messages(0, 2'000), -1, kPartitions).ok());
-  OpenWarehouse(extra_options);
-  const int64_t t0 = NowMicros();
-  const int64_t deadline = t0 + 55 * kMicrosPerSecond;
+    constexpr int64_t kMessages = 20'000;
+    constexpr int64_t kChunk = 500;
+    constexpr int kPartitions = 4;
+    ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
+    ASSERT_TRUE(cluster_->Produce(kTopic, Messages(0, 2'000), -1, kPartitions).ok());
+    OpenWarehouse(extra_options);
+    const int64_t t0 = NowMicros();
+    const int64_t deadline = t0 + 55 * kMicrosPerSecond;
 
-  std::atomic<bool> stop_a{false}, stop_bc{false};
-  std::atomic<int64_t> batches_loaded[3] = {0, 0, 0};
-  std::atomic<bool> ever_assigned[3] = {false, false, false};
-  Counts counts[3];
-  Status status[3];
-  auto run = [&](int i, std::atomic<bool>* stop) {
-    KafkaSource src(stream(), source_config());
-    status[i] = src.Start(Reader());
-    // Consume in slices so progress is visible to the test thread.
-    while (status[i].ok() && !stop->load() && NowMicros() < deadline) {
-      status[i] = Consume(src, false, nullptr, std::min(deadline, NowMicros() + 300'000), counts[i]);
-      batches_loaded[i] = counts[i].loaded;
-      if (!src.Assigned().empty()) ever_assigned[i] = true;
-    }
-  };  // the source's destructor leaves the group: a rebalance for the others
-  auto log = [&](const char* what) {
-    std::fprintf(stderr, "[%5.1fs] %s: %ld of %ld messages loaded\n", (NowMicros() - t0) / 1e6, what, long(Read()),
-                 long(kMessages));
-  };
+    std::atomic<bool> stop_a{false}, stop_bc{false};
+    std::atomic<int64_t> batches_loaded[3] = {0, 0, 0};
+    std::atomic<bool> ever_assigned[3] = {false, false, false};
+    Counts counts[3];
+    Status status[3];
+    auto run = [&](int i, std::atomic<bool>* stop) {
+      KafkaSource src(stream(), source_config());
+      status[i] = src.Start(Reader());
+      // Consume in slices so progress is visible to the test thread.
+      while (status[i].ok() && !stop->load() && NowMicros() < deadline) {
+        status[i] = Consume(src, false, nullptr, std::min(deadline, NowMicros() + 300'000), counts[i]);
+        batches_loaded[i] = counts[i].loaded;
+        if (!src.Assigned().empty()) ever_assigned[i] = true;
+      }
+    };  // the source's destructor leaves the group: a rebalance for the others
+    auto log = [&](const char* what) {
+      std::fprintf(stderr, "[%5.1fs] %s: %ld of %ld messages loaded\n", (NowMicros() - t0) / 1e6, what, long(Read()),
+                   long(kMessages));
+    };
 
-  std::thread a(run, 0, &stop_a), b(run, 1, &stop_bc);
-  // The rest is produced while they run, a chunk every 300 ms; the last 6,000 only after A left, so both
-  // rebalances (C joining, A leaving) happen while messages keep arriving, however long each takes.
-  std::atomic<bool> a_left{false};
-  std::thread producer([&] {
-    for (int64_t from = 2'000; from < kMessages; from += kChunk) {
-      while (from >= kMessages - 6'000 && !a_left.load() && NowMicros() < deadline) std::this_thread::sleep_for(20ms);
-      EXPECT_TRUE(cluster_->Produce(kTopic, Messages(from, from + kChunk), -1, kPartitions).ok());
-      std::this_thread::sleep_for(300ms);
-    }
-  });
-  while (Read() < 4'000 && NowMicros() < deadline) std::this_thread::sleep_for(50ms);
-  log("C joins");
-  std::thread c(run, 2, &stop_bc);
-  while (!ever_assigned[2].load() && NowMicros() < deadline) std::this_thread::sleep_for(50ms);
-  log("C was given partitions; A leaves");
-  stop_a = true;
-  a.join();
-  a_left = true;
-  log("A left");
-  producer.join();
-  log("production done");
-  while (Read() < kMessages && NowMicros() < deadline) std::this_thread::sleep_for(50ms);
-  log("drained");
-  stop_bc = true;
-  b.join();
-  c.join();
-  for (const auto& s : status) EXPECT_TRUE(s.ok()) << s.ToString();
+    std::thread a(run, 0, &stop_a), b(run, 1, &stop_bc);
+    // The rest is produced while they run, a chunk every 300 ms; the last 6,000 only after A left, so both
+    // rebalances (C joining, A leaving) happen while messages keep arriving, however long each takes.
+    std::atomic<bool> a_left{false};
+    std::thread producer([&] {
+      for (int64_t from = 2'000; from < kMessages; from += kChunk) {
+        while (from >= kMessages - 6'000 && !a_left.load() && NowMicros() < deadline) std::this_thread::sleep_for(20ms);
+        EXPECT_TRUE(cluster_->Produce(kTopic, Messages(from, from + kChunk), -1, kPartitions).ok());
+        std::this_thread::sleep_for(300ms);
+      }
+    });
+    while (Read() < 4'000 && NowMicros() < deadline) std::this_thread::sleep_for(50ms);
+    log("C joins");
+    std::thread c(run, 2, &stop_bc);
+    while (!ever_assigned[2].load() && NowMicros() < deadline) std::this_thread::sleep_for(50ms);
+    log("C was given partitions; A leaves");
+    stop_a = true;
+    a.join();
+    a_left = true;
+    log("A left");
+    producer.join();
+    log("production done");
+    while (Read() < kMessages && NowMicros() < deadline) std::this_thread::sleep_for(50ms);
+    log("drained");
+    stop_bc = true;
+    b.join();
+    c.join();
+    for (const auto& s : status) EXPECT_TRUE(s.ok()) << s.ToString();
 
-  EXPECT_GT(counts[0].loaded, 0);
-  EXPECT_GT(counts[1].loaded, 0);
-  EXPECT_GT(counts[2].loaded, 0) << "the joining consumer loaded nothing";
-  std::fprintf(stderr, "batches loaded a=%ld b=%ld c=%ld; stale a=%ld b=%ld c=%ld\n", long(counts[0].loaded),
-               long(counts[1].loaded), long(counts[2].loaded), long(counts[0].stale), long(counts[1].stale),
-               long(counts[2].stale));
-  ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
-  ExpectCheckpointsAtEnd(kPartitions);
-}
+    EXPECT_GT(counts[0].loaded, 0);
+    EXPECT_GT(counts[1].loaded, 0);
+    EXPECT_GT(counts[2].loaded, 0) << "the joining consumer loaded nothing";
+    std::fprintf(stderr, "batches loaded a=%ld b=%ld c=%ld; stale a=%ld b=%ld c=%ld\n", long(counts[0].loaded),
+                 long(counts[1].loaded), long(counts[2].loaded), long(counts[0].stale), long(counts[1].stale),
+                 long(counts[2].stale));
+    ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
+    ExpectCheckpointsAtEnd(kPartitions);
+  }
 
   std::filesystem::path dir_;
   std::unique_ptr<KafkaTestCluster> cluster_;
@@ -453,7 +454,8 @@ TEST_F(KafkaSourceTest, KcatTalksToTheMockCluster) {
   };
   std::string meta = run("timeout 20 kcat -b " + cluster_->bootstrap_servers() + " -L -t events 2>&1");
   EXPECT_NE(meta.find("topic \"events\" with 4 partitions"), std::string::npos) << meta;
-  std::string consumed = run("timeout 20 kcat -b " + cluster_->bootstrap_servers() + " -C -t events -p 2 -o beginning -c 2 -e 2>/dev/null");
+  std::string consumed = run("timeout 20 kcat -b " + cluster_->bootstrap_servers() +
+                             " -C -t events -p 2 -o beginning -c 2 -e 2>/dev/null");
   EXPECT_NE(consumed.find(R"("n":0,)"), std::string::npos) << consumed;
 }
 

@@ -67,16 +67,16 @@ Status KafkaTestCluster::CreateTopic(const std::string& topic, int partitions) {
   return Status::Ok();
 }
 
-Status KafkaTestCluster::Produce(const std::string& topic, const std::vector<std::string>& messages,
-                                 int32_t partition, int partitions) {
+Status KafkaTestCluster::Produce(const std::string& topic, const std::vector<std::string>& messages, int32_t partition,
+                                 int partitions) {
   std::atomic<int64_t> failed{0};
   for (size_t i = 0; i < messages.size(); ++i) {
     int32_t p = partition >= 0 ? partition : static_cast<int32_t>(i % static_cast<size_t>(std::max(partitions, 1)));
     while (true) {
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(p),
-          RD_KAFKA_V_VALUE(const_cast<char*>(messages[i].data()), messages[i].size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&failed), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(p),
+                            RD_KAFKA_V_VALUE(const_cast<char*>(messages[i].data()), messages[i].size()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&failed), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer_, 10);
         continue;
@@ -103,8 +103,12 @@ Status KafkaTestCluster::CommitOffset(const std::string& group, const std::strin
                                       int64_t offset) {
   std::string error;
   rd_kafka_t* rk = NewClient(RD_KAFKA_CONSUMER,
-                             {{"bootstrap.servers", bootstrap_}, {"group.id", group}, {"enable.auto.commit", "false"},
-                              {"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "250"}, {"log_level", "3"}},
+                             {{"bootstrap.servers", bootstrap_},
+                              {"group.id", group},
+                              {"enable.auto.commit", "false"},
+                              {"session.timeout.ms", "6000"},
+                              {"heartbeat.interval.ms", "250"},
+                              {"log_level", "3"}},
                              error);
   if (rk == nullptr) return Status::Internal("committing consumer: " + error);
   rd_kafka_poll_set_consumer(rk);
@@ -140,8 +144,8 @@ Status KafkaTestCluster::CommitOffset(const std::string& group, const std::strin
 Result<int64_t> KafkaTestCluster::CommittedOffset(const std::string& group, const std::string& topic,
                                                   int32_t partition) {
   std::string error;
-  rd_kafka_t* rk = NewClient(RD_KAFKA_CONSUMER,
-                             {{"bootstrap.servers", bootstrap_}, {"group.id", group}, {"log_level", "3"}}, error);
+  rd_kafka_t* rk =
+      NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap_}, {"group.id", group}, {"log_level", "3"}}, error);
   if (rk == nullptr) return Status::Internal("committed-offset consumer: " + error);
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);

@@ -51,7 +51,7 @@ class KafkaTestCluster {
  private:
   KafkaTestCluster() = default;
 
-  rd_kafka_t* mock_handle_ = nullptr;   // owns the mock cluster
+  rd_kafka_t* mock_handle_ = nullptr;  // owns the mock cluster
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
   rd_kafka_t* producer_ = nullptr;
   std::string bootstrap_;

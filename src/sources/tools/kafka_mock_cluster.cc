@@ -20,8 +20,10 @@ int main(int argc, char** argv) {
     } else if (a == "--topic" && i + 1 < argc) {
       std::string t = argv[++i];
       size_t colon = t.rfind(':');
-      if (colon == std::string::npos) topics.emplace_back(t, 1);
-      else topics.emplace_back(t.substr(0, colon), std::atoi(t.c_str() + colon + 1));
+      if (colon == std::string::npos)
+        topics.emplace_back(t, 1);
+      else
+        topics.emplace_back(t.substr(0, colon), std::atoi(t.c_str() + colon + 1));
     } else {
       std::fprintf(stderr, "usage: %s [--brokers N] [--topic NAME:PARTITIONS]...\n", argv[0]);
       return 2;
