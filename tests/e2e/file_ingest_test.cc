@@ -101,6 +101,24 @@ streams:
   EXPECT_NE(r.output.find("unknown type 'integer64'"), std::string::npos) << r.output;
   r = RunSluice({"validate", "-c", Config()});
   EXPECT_EQ(r.exit_code, 0) << r.output;
+
+  // Rollups and collectors are checked by validate too, with the same file:line:field messages.
+  std::string later = Write("later.yaml", R"(streams:
+  tracking:
+    event_time: ts
+    schema: { ts: timestamp, event: string }
+    sources: [ { kind: http } ]
+rollups:
+  hourly: { stream: tracking, grain: hour, dimensions: [nope] }
+collectors:
+  gh: { kind: github, schedule: "61 * * * *", org: acme }
+)");
+  r = RunSluice({"validate", "-c", later});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(later + ":7:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rollups.hourly.dimensions"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(later + ":9:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("collectors.gh.schedule"), std::string::npos) << r.output;
 }
 
 }  // namespace
