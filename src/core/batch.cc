@@ -29,6 +29,7 @@ void Batch::NoteRead(uint32_t partition, int64_t offset, int64_t next, size_t by
   if (r.first < 0) r.first = offset;
   if (id.empty()) AssignId(partition_names[partition], offset);
   r.next = next;
+  landed_positions.emplace_back(partition, offset);
   ++r.records;
   ++read_records;
   read_bytes += static_cast<int64_t>(bytes);

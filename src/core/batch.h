@@ -49,6 +49,7 @@ class Batch {
   std::set<int64_t> event_hours;                   // hour starts (micros) of the good rows
   int64_t late_rows = 0;                           // rows behind the watermark when read
   std::string landing_data;                        // raw records, one per line, as read
+  std::vector<std::pair<uint32_t, int64_t>> landed_positions;  // per landed line: partition index, offset
   int64_t read_records = 0;                        // good + dead
   int64_t read_bytes = 0;
   int64_t received_at_us = 0;                      // when the batch was opened

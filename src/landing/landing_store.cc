@@ -92,7 +92,20 @@ Result<std::string> LandingStore::Land(const Batch& batch) const {
                 ",\"records\":" + std::to_string(r.records) + "}";
   }
   manifest += "}}\n";
+  // Where each landed line came from ("<partition index> <offset>" per line, dead letters included), so
+  // backfill reloads every record at its original position and idempotency by position holds.
+  std::string positions;
+  positions.reserve(batch.read_records * 12);
+  for (const auto& [p, i] : batch.landed_positions) positions += std::to_string(p) + " " + std::to_string(i) + "\n";
+  manifest.insert(manifest.size() - 2, ",\"partition_names\":[");
+  for (size_t i = 0; i < batch.partition_names.size(); ++i) {
+    std::string name;
+    AppendJsonString(name, batch.partition_names[i]);
+    manifest.insert(manifest.size() - 2, (i ? "," : "") + name);
+  }
+  manifest.insert(manifest.size() - 2, "]");
   RETURN_IF_ERROR(WriteFileAtomic(data_path, ZstdCompress(batch.landing_data)));
+  RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + batch.id + ".positions.zst", ZstdCompress(positions)));
   RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + batch.id + ".manifest.json", manifest));
   return data_path;
 }

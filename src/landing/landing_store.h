@@ -2,7 +2,8 @@
 // always be rebuilt from landing (`sluice backfill`). A local directory by default; an S3-compatible store
 // can implement the same two calls.
 // Layout: <root>/<stream>/dt=YYYY-MM-DD/<batch_id>.ndjson.zst (the batch's raw records, one per line, as
-// read) and <batch_id>.manifest.json beside it (source, partitions with offset ranges, counts). The date is
+// read), <batch_id>.positions.zst (per line: partition index and offset) and <batch_id>.manifest.json
+// (source, partition names, offset ranges, counts). The date is
 // the day the batch was received (UTC). Writes are atomic: temp file, fsync, rename, fsync of the folder.
 // Thread-safety: Land may be called from several threads at once (one file per batch).
 #pragma once
