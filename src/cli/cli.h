@@ -62,5 +62,6 @@ Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, 
 int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse);
 int Transform(const Args& args);
 int Explain(const Args& args);
+int Backfill(const Args& args);
 
 }  // namespace sluice::cli

@@ -20,6 +20,7 @@ usage: sluice COMMAND [options]
   query    -c FILE "SQL"    run SQL on the warehouse [--format table|csv|json]
   status   -c FILE          per source: checkpoints, lag, batches, rows, dead letters
   transform -c FILE         recompute rollups and models for newly loaded hours [--full-refresh] [--from T --to T]
+  backfill -c FILE --stream S   reload landed batches into the warehouse (idempotent) [--from DAY --to DAY]
   explain  rollup NAME -c FILE   print the SQL generated for a rollup
   collect  -c FILE NAME     run one configured collector now; the run is recorded in _sluice_runs
   cron     "EXPR"           print the next fire times [--from T] [-n N] [--tz ZONE]
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   if (cmd == "cron") return Cron(args);
   if (cmd == "transform") return Transform(args);
   if (cmd == "explain") return Explain(args);
+  if (cmd == "backfill") return Backfill(args);
   std::fprintf(stderr, "unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

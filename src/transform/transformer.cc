@@ -154,6 +154,15 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
     }
     RETURN_IF_ERROR(RunTarget(w, t, full, hours, max_seq, definition, report).WithContext("transforming " + t.name));
   }
+  // Retention runs after the targets absorbed this run's batches, so expired raw rows are already in every
+  // rollup; the rollups keep them. event_date is the partitioning column, so the delete prunes by day.
+  int32_t today = DayOf(NowMicros());
+  for (const auto& stream : config_.streams) {
+    if (stream.retention_us <= 0) continue;
+    int32_t keep_from = today - static_cast<int32_t>(stream.retention_us / kMicrosPerDay);
+    RETURN_IF_ERROR(w.Execute("DELETE FROM " + QuoteIdent(stream.raw_table()) + " WHERE event_date < " +
+                              "DATE '" + FormatIsoDate(keep_from) + "'").WithContext("retention of " + stream.name));
+  }
   last_seq_ = max_seq;
   return report;
 }

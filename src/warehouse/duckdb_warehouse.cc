@@ -158,7 +158,24 @@ Result<LoadOutcome> DuckDbWarehouse::LoadBatch(const Batch& batch, const std::st
   return LoadOutcome::kLoaded;
 }
 
-Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string& landed_file) {
+Result<LoadOutcome> DuckDbWarehouse::ReplayBatch(const Batch& batch, const std::string& landed_file) {
+  RETURN_IF_ERROR(db_->Execute("BEGIN TRANSACTION"));
+  auto seen = db_->Query("SELECT count(*) FROM _sluice_batches WHERE batch_id = " + QuoteLiteral(batch.id));
+  if (!seen.ok() || seen->Scalar() != "0") {
+    (void)db_->Execute("ROLLBACK");
+    if (!seen.ok()) return seen.status();
+    return LoadOutcome::kDuplicate;
+  }
+  Status st = LoadInTransaction(batch, landed_file, /*replay=*/true);
+  if (st.ok()) st = db_->Execute("COMMIT");
+  if (!st.ok()) {
+    (void)db_->Execute("ROLLBACK");
+    return st.WithContext("replaying batch " + batch.id);
+  }
+  return LoadOutcome::kLoaded;
+}
+
+Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string& landed_file, bool replay) {
   const StreamConfig& s = batch.stream();
   const std::string table = s.raw_table();
   auto cols_it = raw_columns_.find(table);
@@ -204,9 +221,18 @@ Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string&
     AppendJsonString(key, ValidUtf8(p));
     partitions += key + ":{\"first\":" + std::to_string(r.first) + ",\"next\":" + std::to_string(r.next) +
                   ",\"records\":" + std::to_string(r.records) + "}";
-    RETURN_IF_ERROR(db_->Execute("INSERT OR REPLACE INTO _sluice_checkpoints VALUES (" + QuoteLiteral(batch.source) +
-                                 ", " + QuoteLiteral(ValidUtf8(p)) + ", " + std::to_string(r.next) + ", " +
-                                 QuoteLiteral(batch.id) + ", " + now + ")"));
+    std::string row = "(" + QuoteLiteral(batch.source) + ", " + QuoteLiteral(ValidUtf8(p)) + ", " +
+                      std::to_string(r.next) + ", " + QuoteLiteral(batch.id) + ", " + now + ")";
+    if (!replay) {
+      RETURN_IF_ERROR(db_->Execute("INSERT OR REPLACE INTO _sluice_checkpoints VALUES " + row));
+    } else {
+      // A replayed batch usually lies behind the live checkpoint; moving it back would re-read records.
+      RETURN_IF_ERROR(db_->Execute("INSERT OR IGNORE INTO _sluice_checkpoints VALUES " + row));
+      RETURN_IF_ERROR(db_->Execute("UPDATE _sluice_checkpoints SET next_offset = " + std::to_string(r.next) +
+                                   ", batch_id = " + QuoteLiteral(batch.id) + ", updated_at = " + now +
+                                   " WHERE source = " + QuoteLiteral(batch.source) + " AND \"partition\" = " +
+                                   QuoteLiteral(ValidUtf8(p)) + " AND next_offset < " + std::to_string(r.next)));
+    }
   }
   partitions += "}";
   std::string hours = "[";

@@ -18,11 +18,13 @@ class DuckDbWarehouse : public Warehouse {
   Status Prepare(const Config& config) override;
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) override;
   Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) override;
+  Result<LoadOutcome> ReplayBatch(const Batch& batch, const std::string& landed_file) override;
 
  private:
   explicit DuckDbWarehouse(std::unique_ptr<DuckDb> db) : db_(std::move(db)) {}
   Status PrepareRawTable(const StreamConfig& stream);
-  Status LoadInTransaction(const Batch& batch, const std::string& landed_file);
+  // `replay`: checkpoints only advance (a backfilled batch may lie behind them).
+  Status LoadInTransaction(const Batch& batch, const std::string& landed_file, bool replay = false);
   // Whether every partition of `batch` still starts at or after its committed checkpoint.
   Result<bool> StillCurrent(const Batch& batch);
 

@@ -38,6 +38,14 @@ class Warehouse {
   // the batch was loaded before (kDuplicate: a replay) or when a checkpoint it starts from has since moved
   // past its first offset (kStale: another consumer of the partition committed those records first).
   virtual Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) = 0;
+
+  // Loads a batch rebuilt from landing (`sluice backfill`) in one transaction. Idempotent by batch id
+  // (kDuplicate when already loaded) but without the checkpoint fence: replayed records are older than the
+  // checkpoints by design. Checkpoints only move forward, so a replay never makes a source re-read.
+  virtual Result<LoadOutcome> ReplayBatch(const Batch& batch, const std::string& landed_file) {
+    (void)batch, (void)landed_file;
+    return Status::Invalid("this warehouse cannot replay batches");
+  }
 };
 
 // Opens the warehouse the config names (creating the DuckDB file and its folder when needed).
