@@ -53,7 +53,7 @@ struct ScheduledCollector {
 
 struct SchedulerOptions {
   Clock* clock = Clock::Real();
-  std::chrono::seconds tick{30};          // how often RunUntilStopped ticks
+  std::chrono::seconds tick{1};           // how often RunUntilStopped ticks: runs start and are recorded within it
   std::chrono::seconds retry_delay{60};   // a failed collector is retried at the first tick after this
 };
 

@@ -2,10 +2,13 @@
 // (a 502 once, then success), the tables' contents, re-running changes nothing, and a failed run recorded
 // in _sluice_runs with its error.
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "core/http_test_server.h"
+
 #include "harness.h"
 
 namespace sluice::e2e {
@@ -131,6 +134,38 @@ TEST_F(CollectE2eTest, UnknownCollectorAndBadConfigAreClearErrors) {
   EXPECT_EQ(cron.exit_code, 0) << cron.output;
   EXPECT_NE(cron.output.find("2024-02-29T00:00:00"), std::string::npos) << cron.output;
   EXPECT_NE(cron.output.find("2028-02-29T00:00:00"), std::string::npos) << cron.output;
+}
+
+
+// Under `sluice run` nobody types `collect`: the scheduler fires each collector at its cron time, a failing one
+// is recorded as failed and tried again at a later tick, and the tables fill while the process serves queries.
+TEST_F(CollectE2eTest, RunSchedulesCollectorsByCronWithNoHuman) {
+  ServeFakeApis();
+  const std::string base = server_.base_url();
+  int port = FreePort();
+  std::string config = Write("sluice.yaml", "warehouse: { kind: duckdb, path: wh.duckdb }\nlanding: { path: landing }\n"
+                             "server: { listen: 127.0.0.1:" + std::to_string(port) + " }\nstreams: {}\ncollectors:\n"
+                             "  dockerhub: { kind: dockerhub, schedule: \"* * * * *\", namespace: vesoft, page_size: 2, base_url: " +
+                             base + " }\n"
+                             "  broken: { kind: http_json, schedule: \"* * * * *\", url: \"" + base +
+                             "/api/broken\", fields: { id: int64 }, max_attempts: 1 }\n");
+  pid_t pid = StartSluice({"run", "-c", config, "--quiet"}, Path("run.log"));
+  ASSERT_TRUE(WaitHealthy(port, 20));
+  // The first fire time is the next minute boundary: wait for it (bounded).
+  std::string runs;
+  for (int i = 0; i < 150 && runs != "1"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    runs = QueryScalar(config, "SELECT count(*) FROM _sluice_runs WHERE collector = 'dockerhub' AND status = 'succeeded'");
+  }
+  EXPECT_EQ(runs, "1") << "the scheduler did not run dockerhub within 75 s";
+  EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM dockerhub_repo_snapshots"), "3");
+  for (int i = 0; i < 20; ++i) {
+    if (QueryScalar(config, "SELECT count(*) FROM _sluice_runs WHERE collector = 'broken'") != "0") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(QueryScalar(config, "SELECT status FROM _sluice_runs WHERE collector = 'broken' LIMIT 1"), "failed");
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitFor(pid), 0);
 }
 
 }  // namespace
