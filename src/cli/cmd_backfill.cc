@@ -60,7 +60,7 @@ int Backfill(const Args& args) {
     spdlog::error("{}", landed.status().message());
     return 1;
   }
-  int64_t loaded = 0, skipped = 0, rows = 0;
+  int64_t loaded = 0, skipped = 0, overlapping = 0, rows = 0;
   for (const auto& l : *landed) {
     auto batch = LandingReader::Rebuild(l, stream);
     if (!batch.ok()) {
@@ -75,8 +75,12 @@ int Backfill(const Args& args) {
     if (*outcome == LoadOutcome::kLoaded) {
       ++loaded;
       rows += static_cast<int64_t>(batch->rows());
-    } else {
+    } else if (*outcome == LoadOutcome::kDuplicate) {
       ++skipped;
+    } else {
+      // Refused live as stale: its records were loaded under another batch's id.
+      spdlog::info("batch {} overlaps positions already loaded; skipped", batch->id);
+      ++overlapping;
     }
   }
   auto report = (*transformer)->Run(w);
@@ -85,9 +89,9 @@ int Backfill(const Args& args) {
     return 1;
   }
   for (const auto& line : report->lines) std::printf("%s\n", line.c_str());
-  std::printf("backfill %s: %lld batch(es) loaded (%lld rows), %lld skipped (already loaded)\n",
-              stream->name.c_str(), static_cast<long long>(loaded), static_cast<long long>(rows),
-              static_cast<long long>(skipped));
+  std::printf("backfill %s: %lld batch(es) loaded (%lld rows), %lld skipped (already loaded), %lld overlapping "
+              "(refused as stale when live)\n", stream->name.c_str(), static_cast<long long>(loaded),
+              static_cast<long long>(rows), static_cast<long long>(skipped), static_cast<long long>(overlapping));
   return 0;
 }
 

@@ -155,7 +155,7 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
     RETURN_IF_ERROR(RunTarget(w, t, full, hours, max_seq, definition, report).WithContext("transforming " + t.name));
   }
   // Retention runs after the targets absorbed this run's batches, so expired raw rows are already in every
-  // rollup; the rollups keep them. event_date is the partitioning column, so the delete prunes by day.
+  // rollup; the rollups keep them. Rows are stored in event order, so zone maps keep the delete cheap.
   int32_t today = DayOf(NowMicros());
   for (const auto& stream : config_.streams) {
     if (stream.retention_us <= 0) continue;

@@ -166,6 +166,24 @@ Result<LoadOutcome> DuckDbWarehouse::ReplayBatch(const Batch& batch, const std::
     if (!seen.ok()) return seen.status();
     return LoadOutcome::kDuplicate;
   }
+  // Landing also keeps batches refused as stale (their records were committed under another id): a batch
+  // overlapping the positions of one already loaded from the same source would load records twice.
+  std::string overlap = "SELECT count(*) FROM _sluice_batches b, json_each(b.partitions) j WHERE b.source = " +
+                        QuoteLiteral(batch.source) + " AND (";
+  bool first = true;
+  for (const auto& [p, r] : batch.ranges) {
+    overlap += std::string(first ? "" : " OR ") + "(j.key = " + QuoteLiteral(ValidUtf8(p)) +
+               " AND (j.value->>'first')::BIGINT < " + std::to_string(r.next) +
+               " AND (j.value->>'next')::BIGINT > " + std::to_string(r.first) + ")";
+    first = false;
+  }
+  overlap += first ? "false)" : ")";
+  auto overlapping = db_->Query(overlap);
+  if (!overlapping.ok() || overlapping->Scalar() != "0") {
+    (void)db_->Execute("ROLLBACK");
+    if (!overlapping.ok()) return overlapping.status();
+    return LoadOutcome::kStale;
+  }
   Status st = LoadInTransaction(batch, landed_file, /*replay=*/true);
   if (st.ok()) st = db_->Execute("COMMIT");
   if (!st.ok()) {

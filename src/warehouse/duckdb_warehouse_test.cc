@@ -119,5 +119,30 @@ TEST_F(DuckDbWarehouseTest, AddedFieldBecomesAColumnAndSurvivesReopen) {
   EXPECT_EQ(Q(**w, "SELECT string_agg(coalesce(n::VARCHAR, 'null'), ',' ORDER BY _offset) FROM raw_ev"), "null,6");
 }
 
+TEST_F(DuckDbWarehouseTest, ReplaySkipsKnownAndOverlappingBatchesAndNeverMovesCheckpointsBack) {
+  Config c = MakeConfig();
+  auto w = DuckDbWarehouse::Open(path_);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->Prepare(c).ok());
+  Warehouse& wh = **w;
+  ASSERT_EQ(*wh.LoadBatch(MakeBatch(c.streams[0], 10, {R"({"ts":"2015-01-01T12:00:00Z","kind":"b"})"}), "f"),
+            LoadOutcome::kLoaded);
+  // An older batch (deleted from the warehouse, still in landing) loads despite the checkpoint at 11...
+  Batch old = MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-01T12:00:00Z","kind":"a"})"});
+  ASSERT_EQ(*wh.ReplayBatch(old, "f"), LoadOutcome::kLoaded);
+  // ...which stays at 11.
+  EXPECT_EQ(Q(wh, "SELECT next_offset FROM _sluice_checkpoints WHERE source = 'src'"), "11");
+  EXPECT_EQ(*wh.ReplayBatch(old, "f"), LoadOutcome::kDuplicate);
+  // A stale batch left in landing, covering offsets 9..10, overlaps the batch at 10: skipped.
+  Batch stale = MakeBatch(c.streams[0], 9, {R"({"ts":"2015-01-01T12:00:00Z","kind":"s"})",
+                                            R"({"ts":"2015-01-01T12:00:00Z","kind":"s"})"});
+  EXPECT_EQ(*wh.ReplayBatch(stale, "f"), LoadOutcome::kStale);
+  // A newer one advances the checkpoint.
+  ASSERT_EQ(*wh.ReplayBatch(MakeBatch(c.streams[0], 20, {R"({"ts":"2015-01-01T12:00:00Z","kind":"c"})"}), "f"),
+            LoadOutcome::kLoaded);
+  EXPECT_EQ(Q(wh, "SELECT next_offset FROM _sluice_checkpoints WHERE source = 'src'"), "21");
+  EXPECT_EQ(Q(wh, "SELECT string_agg(kind, ',' ORDER BY _offset) FROM raw_ev"), "a,b,c");
+}
+
 }  // namespace
 }  // namespace sluice

@@ -41,7 +41,8 @@ class Warehouse {
 
   // Loads a batch rebuilt from landing (`sluice backfill`) in one transaction. Idempotent by batch id
   // (kDuplicate when already loaded) but without the checkpoint fence: replayed records are older than the
-  // checkpoints by design. Checkpoints only move forward, so a replay never makes a source re-read.
+  // checkpoints by design. Checkpoints only move forward, so a replay never makes a source re-read. kStale
+  // when its positions overlap a batch already loaded from the same source (a batch refused as stale live).
   virtual Result<LoadOutcome> ReplayBatch(const Batch& batch, const std::string& landed_file) {
     (void)batch, (void)landed_file;
     return Status::Invalid("this warehouse cannot replay batches");
