@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <limits>
 #include <map>
 
 #include "core/time.h"
@@ -105,6 +107,17 @@ Result<bool> Transformer::HasNewBatches(Warehouse& w) {
   return std::stoll(r.Scalar()) != last_seq_;
 }
 
+int64_t Transformer::RetentionCutoff(const std::set<std::string>& streams) const {
+  // Whole days: raw is kept from the start of (today - retention), UTC, matching event_date.
+  int64_t today = static_cast<int64_t>(DayOf(NowMicros())) * kMicrosPerDay;
+  int64_t cutoff = std::numeric_limits<int64_t>::min();
+  for (const auto& name : streams) {
+    const StreamConfig* s = config_.FindStream(name);
+    if (s && s->retention_us > 0) cutoff = std::max(cutoff, today - s->retention_us / kMicrosPerDay * kMicrosPerDay);
+  }
+  return cutoff;
+}
+
 Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& options) {
   if (!prepared_) RETURN_IF_ERROR(Prepare(w));
   TransformReport report;
@@ -146,6 +159,10 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
       if (last >= max_seq && range.empty()) continue;  // nothing new: leave the table and cursor alone
       ASSIGN_OR_RETURN(hours, HoursOf(w, t.streams, last, max_seq));
       hours.insert(range.begin(), range.end());
+      // An hour whose raw rows retention removed would be recomputed from what little is left (a late row):
+      // the target keeps what it rolled up before instead.
+      int64_t expired = RetentionCutoff(t.streams);
+      hours.erase(hours.begin(), hours.lower_bound(expired));
       // A model without a time column cannot be recomputed by hour: rebuild it when its inputs moved.
       if (t.model && t.model->time_column.empty() && !hours.empty()) {
         full = true;
@@ -156,10 +173,9 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
   }
   // Retention runs after the targets absorbed this run's batches, so expired raw rows are already in every
   // rollup; the rollups keep them. Rows are stored in event order, so zone maps keep the delete cheap.
-  int32_t today = DayOf(NowMicros());
   for (const auto& stream : config_.streams) {
     if (stream.retention_us <= 0) continue;
-    int32_t keep_from = today - static_cast<int32_t>(stream.retention_us / kMicrosPerDay);
+    int32_t keep_from = DayOf(RetentionCutoff({stream.name}));
     RETURN_IF_ERROR(w.Execute("DELETE FROM " + QuoteIdent(stream.raw_table()) + " WHERE event_date < " +
                               "DATE '" + FormatIsoDate(keep_from) + "'").WithContext("retention of " + stream.name));
   }

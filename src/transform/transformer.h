@@ -65,6 +65,9 @@ class Transformer {
   explicit Transformer(const Config& config) : config_(config) {}
   // What a target's table is built from; a change forces a rebuild.
   std::string Definition(const TransformTarget& target) const;
+  // Start (micros) of the first day whose raw rows retention keeps in every one of `streams`; INT64_MIN
+  // when none has a retention.
+  int64_t RetentionCutoff(const std::set<std::string>& streams) const;
   std::string Render(const Model& model, const std::set<int64_t>& hours) const;
   Status RunTarget(Warehouse& w, const TransformTarget& t, bool full, const std::set<int64_t>& hours, int64_t max_seq,
                    const std::string& definition, TransformReport& report);

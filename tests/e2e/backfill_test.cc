@@ -1,6 +1,7 @@
 // Retention and replay end to end with the real binary: a warehouse deleted after ingest is rebuilt by
 // `sluice backfill` from landing alone (same rows at the same positions, same dead letters, checkpoints and
-// rollup), a second backfill changes nothing, and `retention` drops old raw days while the rollup keeps them.
+// rollup), a second backfill changes nothing, and `retention` drops old raw days while the rollup keeps them
+// (a straggler for an expired day does not shrink its rolled-up hour).
 #include <filesystem>
 
 #include "core/time.h"
@@ -106,6 +107,13 @@ TEST_F(BackfillTest, RetentionDropsOldRawDaysButRollupsKeepThem) {
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM raw_tracking"), "1200");
   EXPECT_EQ(QueryScalar(config, "SELECT sum(events) FROM hourly WHERE hour < " + cutoff), "800");
   EXPECT_EQ(QueryScalar(config, "SELECT sum(events) FROM hourly"), "2000");
+
+  // A straggler for an expired day must not make the rollup recompute that hour from the one raw row left.
+  Write("events/late.ndjson", "{\"ts\":\"" + FormatIsoDate(today - 4) + "T06:00:00Z\",\"ad_id\":1,\"event\":\"start\"}\n");
+  ingest = RunSluice({"ingest", "-c", config, "--once", "--quiet"});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.output;
+  EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM raw_tracking WHERE event_date < " + cutoff), "0");
+  EXPECT_EQ(QueryScalar(config, "SELECT sum(events) FROM hourly WHERE hour < " + cutoff), "800");
 }
 
 }  // namespace
