@@ -89,9 +89,11 @@ int Backfill(const Args& args) {
     return 1;
   }
   for (const auto& line : report->lines) std::printf("%s\n", line.c_str());
-  std::printf("backfill %s: %lld batch(es) loaded (%lld rows), %lld skipped (already loaded), %lld overlapping "
-              "(refused as stale when live)\n", stream->name.c_str(), static_cast<long long>(loaded),
-              static_cast<long long>(rows), static_cast<long long>(skipped), static_cast<long long>(overlapping));
+  std::printf(
+      "backfill %s: %lld batch(es) loaded (%lld rows), %lld skipped (already loaded), %lld overlapping "
+      "(refused as stale when live)\n",
+      stream->name.c_str(), static_cast<long long>(loaded), static_cast<long long>(rows),
+      static_cast<long long>(skipped), static_cast<long long>(overlapping));
   return 0;
 }
 

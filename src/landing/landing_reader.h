@@ -16,11 +16,11 @@ namespace sluice {
 
 // One landed batch: its manifest's path, the data file next to it and the dt= day it sits under.
 struct LandedBatch {
-  std::string day;            // YYYY-MM-DD
+  std::string day;  // YYYY-MM-DD
   std::string batch_id;
   std::string manifest_path;
-  std::string data_path;      // <batch_id>.ndjson.zst
-  std::string positions_path; // <batch_id>.positions.zst
+  std::string data_path;       // <batch_id>.ndjson.zst
+  std::string positions_path;  // <batch_id>.positions.zst
 };
 
 class LandingReader {

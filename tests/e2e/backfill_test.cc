@@ -43,10 +43,18 @@ struct Snapshot {
 Snapshot Take(const std::string& config) {
   Snapshot s;
   s.raw_rows = QueryScalar(config, "SELECT count(*) FROM raw_tracking");
-  s.positions = QueryScalar(config, "SELECT md5(string_agg(_partition || ':' || _offset, ',' ORDER BY _partition, _offset)) FROM raw_tracking");
-  s.dead_letters = QueryScalar(config, "SELECT count(*) || '/' || md5(string_agg(\"partition\" || ':' || \"offset\" || ':' || error, ',' ORDER BY \"partition\", \"offset\")) FROM _sluice_dead_letters");
-  s.checkpoints = QueryScalar(config, "SELECT string_agg(\"partition\" || '=' || next_offset, ',' ORDER BY \"partition\") FROM _sluice_checkpoints");
-  s.rollup = QueryScalar(config, "SELECT count(*) || '/' || sum(events) || '/' || md5(string_agg(hour || '/' || ad_id || '/' || events, ',' ORDER BY hour, ad_id)) FROM hourly");
+  s.positions = QueryScalar(
+      config,
+      "SELECT md5(string_agg(_partition || ':' || _offset, ',' ORDER BY _partition, _offset)) FROM raw_tracking");
+  s.dead_letters = QueryScalar(config,
+                               "SELECT count(*) || '/' || md5(string_agg(\"partition\" || ':' || \"offset\" || ':' || "
+                               "error, ',' ORDER BY \"partition\", \"offset\")) FROM _sluice_dead_letters");
+  s.checkpoints = QueryScalar(
+      config,
+      "SELECT string_agg(\"partition\" || '=' || next_offset, ',' ORDER BY \"partition\") FROM _sluice_checkpoints");
+  s.rollup = QueryScalar(config,
+                         "SELECT count(*) || '/' || sum(events) || '/' || md5(string_agg(hour || '/' || ad_id || '/' "
+                         "|| events, ',' ORDER BY hour, ad_id)) FROM hourly");
   return s;
 }
 
@@ -109,7 +117,8 @@ TEST_F(BackfillTest, RetentionDropsOldRawDaysButRollupsKeepThem) {
   EXPECT_EQ(QueryScalar(config, "SELECT sum(events) FROM hourly"), "2000");
 
   // A straggler for an expired day must not make the rollup recompute that hour from the one raw row left.
-  Write("events/late.ndjson", "{\"ts\":\"" + FormatIsoDate(today - 4) + "T06:00:00Z\",\"ad_id\":1,\"event\":\"start\"}\n");
+  Write("events/late.ndjson",
+        "{\"ts\":\"" + FormatIsoDate(today - 4) + "T06:00:00Z\",\"ad_id\":1,\"event\":\"start\"}\n");
   ingest = RunSluice({"ingest", "-c", config, "--once", "--quiet"});
   ASSERT_EQ(ingest.exit_code, 0) << ingest.output;
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM raw_tracking WHERE event_date < " + cutoff), "0");
