@@ -169,7 +169,10 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
         rebuilt.insert(t.name);
       }
     }
-    RETURN_IF_ERROR(RunTarget(w, t, full, hours, max_seq, definition, report).WithContext("transforming " + t.name));
+    // A rollup whose table and definition stand can keep its buckets older than the retention cutoff.
+    bool keep_expired = tables.count(t.name) && c != cursors.end() && c->second.second == definition;
+    RETURN_IF_ERROR(RunTarget(w, t, full, keep_expired, hours, max_seq, definition, report)
+                        .WithContext("transforming " + t.name));
   }
   // Retention runs after the targets absorbed this run's batches, so expired raw rows are already in every
   // rollup; the rollups keep them. Rows are stored in event order, so zone maps keep the delete cheap.
@@ -183,11 +186,23 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
   return report;
 }
 
-Status Transformer::RunTarget(Warehouse& w, const TransformTarget& t, bool full, const std::set<int64_t>& hours,
+Status Transformer::RunTarget(Warehouse& w, const TransformTarget& t, bool full, bool keep_expired,
+                              const std::set<int64_t>& hours,
                               int64_t max_seq, const std::string& definition, TransformReport& report) {
   std::string sql;
   const std::string table = QuoteIdent(t.name);
-  if (full) {
+  int64_t expired = t.rollup ? RetentionCutoff(t.streams) : std::numeric_limits<int64_t>::min();
+  if (full && t.rollup && expired != std::numeric_limits<int64_t>::min() && keep_expired) {
+    // Raw before the retention cutoff is gone, so a full refresh rebuilds only the retained buckets and
+    // keeps what was rolled up before (the cutoff is a day boundary, so hour and day buckets align).
+    const std::string grain = QuoteIdent(t.rollup->grain);
+    const std::string ts = QuoteIdent(t.rollup->stream->event_time_field().name);
+    sql = "DELETE FROM " + table + " WHERE " + grain + " >= " + SqlTimestamp(expired) + ";\nINSERT INTO " + table +
+          " " + RollupSelectSql(*t.rollup, ts + " >= " + SqlTimestamp(expired));
+  } else if (full) {
+    if (t.rollup && expired != std::numeric_limits<int64_t>::min())
+      spdlog::warn("rollup {}: rebuilt from raw, which retention has cut at {}: older buckets are lost", t.name,
+                   FormatIsoMicros(expired));
     sql = t.rollup ? RollupFullBuildSql(*t.rollup) : "CREATE OR REPLACE TABLE " + table + " AS " + Render(*t.model, hours);
   } else if (!hours.empty()) {
     if (t.rollup) {

@@ -69,7 +69,8 @@ class Transformer {
   // when none has a retention.
   int64_t RetentionCutoff(const std::set<std::string>& streams) const;
   std::string Render(const Model& model, const std::set<int64_t>& hours) const;
-  Status RunTarget(Warehouse& w, const TransformTarget& t, bool full, const std::set<int64_t>& hours, int64_t max_seq,
+  Status RunTarget(Warehouse& w, const TransformTarget& t, bool full, bool keep_expired, const std::set<int64_t>& hours,
+                   int64_t max_seq,
                    const std::string& definition, TransformReport& report);
 
   const Config& config_;

@@ -123,6 +123,12 @@ TEST_F(BackfillTest, RetentionDropsOldRawDaysButRollupsKeepThem) {
   ASSERT_EQ(ingest.exit_code, 0) << ingest.output;
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM raw_tracking WHERE event_date < " + cutoff), "0");
   EXPECT_EQ(QueryScalar(config, "SELECT sum(events) FROM hourly WHERE hour < " + cutoff), "800");
+
+  // A full refresh rebuilds from raw only what raw still holds: the expired buckets stay as rolled up.
+  CommandResult refresh = RunSluice({"transform", "-c", config, "--full-refresh"});
+  ASSERT_EQ(refresh.exit_code, 0) << refresh.output;
+  EXPECT_EQ(QueryScalar(config, "SELECT sum(events) FROM hourly WHERE hour < " + cutoff), "800");
+  EXPECT_EQ(QueryScalar(config, "SELECT sum(events) FROM hourly"), "2000");
 }
 
 }  // namespace
