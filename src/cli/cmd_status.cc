@@ -48,6 +48,13 @@ int StatusCommand(const Args& args) {
       row.push_back(std::nullopt);
   }
   std::printf("Checkpoints\n%s", FormatTable(lag).c_str());
+  // Event time: hours behind the watermark (max event time minus allowed_lateness) are final.
+  auto hours = RunQuery(*access, *config,
+                        "SELECT w.stream, w.max_event_time AS newest_event, w.watermark, w.late_rows AS late, "
+                        "count(*) FILTER (h.final) AS final_hours, count(*) FILTER (NOT h.final) AS open_hours, "
+                        "max(h.hour) FILTER (h.final) AS final_through FROM _sluice_watermarks w "
+                        "LEFT JOIN _sluice_hours h USING (stream) GROUP BY ALL ORDER BY ALL");
+  if (hours.ok()) std::printf("\nEvent time\n%s", FormatTable(*hours).c_str());
   return 0;
 }
 

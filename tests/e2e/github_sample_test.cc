@@ -59,6 +59,11 @@ streams:
     landed += e.path().string().ends_with(".ndjson.zst");
   EXPECT_EQ(landed, 3);
 
+  // status reports the stream's watermark (newest event minus the default 6h lateness) and open hours.
+  CommandResult st = RunSluice({"status", "-c", config});
+  ASSERT_EQ(st.exit_code, 0) << st.output;
+  EXPECT_NE(st.output.find("2015-01-01 12:59:59  2015-01-01 06:59:59"), std::string::npos) << st.output;
+
   // Running again reads nothing new: the checkpoint is the file's end.
   r = RunSluice({"ingest", "-c", config, "--once", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
