@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "collect/sample_responses.h"
 #include "cli/cli.h"
 #include "serve/format.h"
 
@@ -66,16 +67,6 @@ void Show(Warehouse& w, const std::string& title, const std::string& sql) {
     return;
   }
   std::printf("\n%s\n%s", title.c_str(), FormatTable(*r).c_str());
-}
-
-// A bundled sample API response (src/collect/testdata: SAMPLE DATA, invented names and numbers).
-std::string SampleResponse(const std::string& name, const std::string& base_url) {
-  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/src/collect/testdata/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  for (size_t at; (at = s.find("{{base_url}}")) != std::string::npos;) s.replace(at, 12, base_url);
-  return s;
 }
 
 // The community collectors against the sample responses, served on loopback: no token, no network.

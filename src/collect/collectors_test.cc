@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "collect/sample_responses.h"
 #include "collect/dockerhub_collector.h"
 #include "collect/github_collector.h"
 #include "core/http_test_server.h"
@@ -15,20 +16,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string Fixture(const std::string& name, const std::string& base_url) {
-  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/src/collect/testdata/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  for (size_t at; (at = s.find("{{base_url}}")) != std::string::npos;) s.replace(at, 12, base_url);
-  return s;
-}
-
 class CollectorsTest : public ::testing::Test {
  protected:
   void Serve(const std::string& path, const std::string& fixture) {
     server_.server().Get(path, [this, fixture](const httplib::Request&, httplib::Response& res) {
-      res.set_content(Fixture(fixture, server_.base_url()), "application/json");
+      res.set_content(SampleResponse(fixture, server_.base_url()), "application/json");
     });
   }
   void ServeGitHub() {
@@ -49,7 +41,7 @@ class CollectorsTest : public ::testing::Test {
     });
     server_.server().Post("/graphql", [this](const httplib::Request& req, httplib::Response& res) {
       graphql_bodies_.push_back(req.body);
-      res.set_content(Fixture("github/graphql_totals.json", server_.base_url()), "application/json");
+      res.set_content(SampleResponse("github/graphql_totals.json", server_.base_url()), "application/json");
     });
   }
   HttpClientOptions Options(const std::string& token_env = "") {
@@ -153,7 +145,7 @@ TEST_F(CollectorsTest, GitHubMissingRepositoryFailsTheRun) {
 TEST_F(CollectorsTest, DockerHubFollowsNextPages) {
   server_.server().Get("/v2/namespaces/vesoft/repositories", [this](const httplib::Request& req, httplib::Response& res) {
     std::string page = req.has_param("page") ? req.get_param_value("page") : "1";
-    res.set_content(Fixture("dockerhub/repositories_page" + page + ".json", server_.base_url()), "application/json");
+    res.set_content(SampleResponse("dockerhub/repositories_page" + page + ".json", server_.base_url()), "application/json");
   });
   ASSERT_TRUE(server_.Start());
   HttpClient client(Options());

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "collect/sample_responses.h"
 #include "core/http_test_server.h"
 
 #include "harness.h"
@@ -14,22 +15,13 @@
 namespace sluice::e2e {
 namespace {
 
-std::string Sample(const std::string& name, const std::string& base_url) {
-  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/src/collect/testdata/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  for (size_t at; (at = s.find("{{base_url}}")) != std::string::npos;) s.replace(at, 12, base_url);
-  return s;
-}
-
 class CollectE2eTest : public ScratchDir {
  protected:
   void ServeFakeApis() {
     auto& s = server_.server();
     auto serve = [&](const std::string& path, const std::string& file) {
       s.Get(path, [this, file](const httplib::Request&, httplib::Response& res) {
-        res.set_content(Sample(file, server_.base_url()), "application/json");
+        res.set_content(SampleResponse(file, server_.base_url()), "application/json");
       });
     };
     serve("/orgs/acme/repos", "github/orgs_acme_repos.json");
@@ -39,7 +31,7 @@ class CollectE2eTest : public ScratchDir {
     serve("/repos/acme/nebula-console/releases", "github/releases_empty.json");
     s.Get("/v2/namespaces/vesoft/repositories", [this](const httplib::Request& req, httplib::Response& res) {
       std::string page = req.has_param("page") ? req.get_param_value("page") : "1";
-      res.set_content(Sample("dockerhub/repositories_page" + page + ".json", server_.base_url()), "application/json");
+      res.set_content(SampleResponse("dockerhub/repositories_page" + page + ".json", server_.base_url()), "application/json");
     });
     s.Get("/api/downloads", [this](const httplib::Request& req, httplib::Response& res) {
       if (flaky_calls_++ == 0) {
