@@ -24,3 +24,26 @@ function(sluice_module name)
     gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name})
   endif()
 endfunction()
+
+# sluice_embed_files(TARGET FUNCTION NAME=PATH ...): compiles the files into TARGET as
+# `const std::vector<EmbeddedFile>& FUNCTION()` (serve/embedded_file.h), regenerated when a file changes.
+function(sluice_embed_files target function)
+  set(output "${CMAKE_CURRENT_BINARY_DIR}/${function}.gen.cc")
+  set(paths "")
+  foreach(pair IN LISTS ARGN)
+    string(FIND "${pair}" "=" eq)
+    math(EXPR from "${eq} + 1")
+    string(SUBSTRING "${pair}" ${from} -1 path)
+    if(NOT EXISTS "${path}")
+      message(FATAL_ERROR "${path} is missing: run scripts/setup (it fetches the pinned web dependencies)")
+    endif()
+    list(APPEND paths "${path}")
+  endforeach()
+  string(REPLACE ";" "|" files_arg "${ARGN}")  # a list would not survive the command line
+  add_custom_command(OUTPUT "${output}"
+    COMMAND ${CMAKE_COMMAND} "-DOUTPUT=${output}" "-DFUNCTION=${function}" "-DFILES=${files_arg}"
+            -P "${CMAKE_SOURCE_DIR}/cmake/embed_files.cmake"
+    DEPENDS ${paths} "${CMAKE_SOURCE_DIR}/cmake/embed_files.cmake"
+    COMMENT "Embedding ${function}" VERBATIM)
+  target_sources(${target} PRIVATE "${output}")
+endfunction()

@@ -10,6 +10,7 @@
 
 #include "collect/collector_config.h"
 #include "collect/warehouse_run_ledger.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "warehouse/query_result.h"
@@ -57,9 +58,11 @@ int Cron(const Args& args);
 // Runs until the returned handle is released; null when the config has no collectors.
 struct CollectorService;
 Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, sluice::WarehouseAccess warehouse);
-// Runs `collector` once now on `warehouse`, records it in `_sluice_runs` and prints rows per table; 0 on
-// success (`sluice collect`, the demo).
-int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse);
+// Runs `collector` once now (as `clock` tells the time: the demo collects past days) on `warehouse`, records
+// it in `_sluice_runs` and prints its outcome, with rows per table when `verbose`; 0 on success (`sluice
+// collect`, the demo).
+int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse,
+                    Clock* clock = Clock::Real(), bool verbose = true);
 int Transform(const Args& args);
 int Explain(const Args& args);
 int Backfill(const Args& args);

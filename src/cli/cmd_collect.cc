@@ -83,7 +83,8 @@ int Collect(const Args& args) {
   return RunCollectorNow(*found, config->landing_path, **warehouse);
 }
 
-int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse) {
+int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse,
+                    Clock* clock, bool verbose) {
   const std::string& name = collector.name;
   WarehouseRunLedger ledger(DirectWarehouseAccess(warehouse));
   if (Status st = ledger.Init(); !st.ok()) {
@@ -102,7 +103,9 @@ int RunCollectorNow(const CollectorConfig& collector, const std::string& landing
   };
   std::vector<ScheduledCollector> one;
   one.push_back(std::move(sc));
-  Scheduler scheduler(std::move(one), &ledger);
+  SchedulerOptions scheduler_options;
+  scheduler_options.clock = clock;
+  Scheduler scheduler(std::move(one), &ledger, scheduler_options);
   auto run_id = scheduler.RunNow(name);
   if (!run_id.ok()) {
     spdlog::error("{}", run_id.status().message());
@@ -122,6 +125,7 @@ int RunCollectorNow(const CollectorConfig& collector, const std::string& landing
   }
   std::printf("collector %s: run %s succeeded, %lld rows\n", name.c_str(), r.run_id.c_str(),
               static_cast<long long>(r.rows));
+  if (!verbose) return 0;
   for (const auto& [table, rows] : summary.rows_per_table)
     std::printf("  %-28s %lld rows\n", table.c_str(), static_cast<long long>(rows));
   for (const std::string& note : summary.notes) std::printf("  note: %s\n", note.c_str());

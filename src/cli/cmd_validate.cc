@@ -2,20 +2,22 @@
 
 #include "cli/cli.h"
 #include "collect/collector_config.h"
+#include "serve/dashboard_config.h"
 #include "transform/transformer.h"
 
 namespace sluice::cli {
 
-// sluice validate -c FILE: every error with file, line and field (streams, rollups, models, collectors), or a
-// summary of what the config declares.
+// sluice validate -c FILE: every error with file, line and field (streams, rollups, models, collectors,
+// dashboards), or a summary of what the config declares.
 int Validate(const Args& args) {
   auto config = LoadConfigFromArgs(args);
   if (!config) return 1;
   // The later sections are read by their own stages; run the same readers `run` does at start.
   auto transformer = Transformer::Create(*config);
   auto collectors = ReadCollectors(config->collectors, config->file);
+  auto dashboards = LoadDashboards(*config);
   bool ok = true;
-  for (const Status* st : {&transformer.status(), &collectors.status()}) {
+  for (const Status* st : {&transformer.status(), &collectors.status(), &dashboards.status()}) {
     if (!st->ok()) {
       std::fprintf(stderr, "%s\n", st->message().c_str());
       ok = false;
@@ -31,6 +33,9 @@ int Validate(const Args& args) {
   if (config->rollups.IsDefined() && config->rollups.IsMap())
     for (const auto& kv : config->rollups) std::printf("  rollup %s\n", kv.first.Scalar().c_str());
   for (const auto& c : *collectors) std::printf("  collector %s\n", c.name.c_str());
+  for (const auto& d : *dashboards)
+    std::printf("  dashboard %s: %zu chart(s), served at /dashboards/%s\n", d.name.c_str(), d.charts.size(),
+                d.name.c_str());
   return 0;
 }
 

@@ -14,7 +14,8 @@ constexpr const char* kUsage = R"(sluice: an analytics pipeline in one binary
 
 usage: sluice COMMAND [options]
 
-  demo                      generate sample events, ingest them into data/demo, print a summary
+  demo                      generate sample events, ingest them into data/demo, print a summary, then
+                            serve the dashboards until Ctrl-C [--listen HOST:PORT] [--no-serve] [--events N]
   run      -c FILE          ingest from every source and serve the API until SIGINT/SIGTERM
   ingest   -c FILE --once   read every source to its end, load it, exit
   query    -c FILE "SQL"    run SQL on the warehouse [--format table|csv|json]
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   using namespace sluice::cli;
-  Args args = ParseArgs(argc, argv, 2, {"once", "quiet", "full-refresh"});
+  Args args = ParseArgs(argc, argv, 2, {"once", "quiet", "full-refresh", "no-serve"});
   if (cmd == "validate") return Validate(args);
   if (cmd == "ingest") return Ingest(args, true);
   if (cmd == "run") return Ingest(args, false);

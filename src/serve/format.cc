@@ -19,6 +19,19 @@ bool IsNumericType(const std::string& t) {
          t == "DOUBLE" || t == "FLOAT" || t == "DECIMAL";
 }
 
+// One cell as JSON: numbers and booleans unquoted (but NaN and infinities, which JSON lacks), JSON as is.
+void AppendJsonCell(std::string& out, const QueryResult& r, size_t c, const std::optional<std::string>& v) {
+  const std::string& type = c < r.types.size() ? r.types[c] : "";
+  if (!v)
+    out += "null";
+  else if ((IsNumericType(type) && *v != "nan" && *v != "inf" && *v != "-inf") || type == "BOOLEAN")
+    out += *v;
+  else if (type == "JSON")
+    out += *v;
+  else
+    AppendJsonString(out, *v);
+}
+
 }  // namespace
 
 std::string FormatTable(const QueryResult& r) {
@@ -77,17 +90,34 @@ std::string FormatJson(const QueryResult& r) {
       if (c) out += ",";
       AppendJsonString(out, r.columns[c]);
       out += ":";
-      const auto& v = r.rows[i][c];
-      if (!v) out += "null";
-      else if ((c < r.types.size() && IsNumericType(r.types[c]) && *v != "nan" && *v != "inf" && *v != "-inf") ||
-               (r.types[c] == "BOOLEAN"))
-        out += *v;
-      else if (r.types[c] == "JSON") out += *v;
-      else AppendJsonString(out, *v);
+      AppendJsonCell(out, r, c, r.rows[i][c]);
     }
     out += "}";
   }
   return out + "\n]\n";
+}
+
+std::string FormatJsonColumns(const QueryResult& r) {
+  std::string out = "{\"columns\":[";
+  for (size_t c = 0; c < r.columns.size(); ++c) {
+    if (c) out += ",";
+    AppendJsonString(out, r.columns[c]);
+  }
+  out += "],\"types\":[";
+  for (size_t c = 0; c < r.types.size(); ++c) {
+    if (c) out += ",";
+    AppendJsonString(out, r.types[c]);
+  }
+  out += "],\"rows\":[";
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    out += i ? ",\n[" : "\n[";
+    for (size_t c = 0; c < r.columns.size(); ++c) {
+      if (c) out += ",";
+      AppendJsonCell(out, r, c, r.rows[i][c]);
+    }
+    out += "]";
+  }
+  return out + "]}\n";
 }
 
 std::string FormatResult(const QueryResult& r, const std::string& format) {

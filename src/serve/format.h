@@ -11,6 +11,8 @@ namespace sluice {
 std::string FormatTable(const QueryResult& r);
 std::string FormatCsv(const QueryResult& r);
 std::string FormatJson(const QueryResult& r);
+// {"columns":[..],"types":[..],"rows":[[..],..]}: column order kept, cells typed as in FormatJson.
+std::string FormatJsonColumns(const QueryResult& r);
 // "table" | "csv" | "json"; anything else is table.
 std::string FormatResult(const QueryResult& r, const std::string& format);
 

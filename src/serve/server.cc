@@ -6,7 +6,9 @@
 #include <cstdlib>
 
 #include "core/record_parser.h"
+#include "serve/dashboard_routes.h"
 #include "serve/format.h"
+#include "serve/read_only_sql.h"
 
 namespace sluice {
 namespace {
@@ -19,17 +21,6 @@ void SendJsonError(httplib::Response& res, int code, const std::string& message)
   res.set_content(body, "application/json");
 }
 
-// Whether `sql` only reads: the API must not let a dashboard user change the warehouse.
-bool IsReadOnlySql(const std::string& sql) {
-  size_t i = sql.find_first_not_of(" \t\r\n(");
-  if (i == std::string::npos) return false;
-  std::string head;
-  for (size_t k = i; k < sql.size() && std::isalpha(static_cast<unsigned char>(sql[k])); ++k)
-    head += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[k])));
-  return head == "select" || head == "with" || head == "from" || head == "show" || head == "describe" ||
-         head == "summarize" || head == "explain" || head == "pivot" || head == "values" || head == "table";
-}
-
 }  // namespace
 
 Server::Server(const Config& config, Pipeline& pipeline) : config_(config), pipeline_(pipeline) {}
@@ -37,13 +28,15 @@ Server::Server(const Config& config, Pipeline& pipeline) : config_(config), pipe
 Server::~Server() { Stop(); }
 
 Status Server::Start(const std::string& listen) {
+  ASSIGN_OR_RETURN(dashboards_, LoadDashboards(config_));
   http_ = std::make_unique<httplib::Server>();
   auto& srv = *http_;
   std::string token;
   if (!config_.token_env.empty())
     if (const char* t = std::getenv(config_.token_env.c_str())) token = t;
   srv.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
-    if (token.empty() || req.path == "/healthz" || req.path == "/metrics") return httplib::Server::HandlerResponse::Unhandled;
+    if (token.empty() || req.path == "/healthz" || req.path == "/metrics" || IsPublicDashboardPath(req.path))
+      return httplib::Server::HandlerResponse::Unhandled;
     if (req.get_header_value("Authorization") == "Bearer " + token) return httplib::Server::HandlerResponse::Unhandled;
     SendJsonError(res, 401, "missing or wrong bearer token");
     return httplib::Server::HandlerResponse::Handled;
@@ -81,7 +74,7 @@ Status Server::Start(const std::string& listen) {
     if (sql.empty() && req.method == "POST" && !req.has_param("sql")) sql = req.body;
     std::string format = forced_format.empty() ? req.get_param_value("format") : forced_format;
     if (format.empty()) format = "json";
-    if (!IsReadOnlySql(sql)) return SendJsonError(res, 400, "only read-only SQL (SELECT, WITH, ...) is accepted");
+    if (!IsReadOnlySql(sql)) return SendJsonError(res, 400, kReadOnlySqlError);
     QueryResult result;
     Status st = pipeline_.WithWarehouse([&](Warehouse& w) {
       ASSIGN_OR_RETURN(result, w.Query(sql));
@@ -97,6 +90,7 @@ Status Server::Start(const std::string& listen) {
     query(req, res, "csv");
     res.set_header("Content-Disposition", "attachment; filename=\"export.csv\"");
   });
+  RegisterDashboardRoutes(srv, dashboards_, pipeline_, !token.empty());
   srv.set_payload_max_length(1LL << 30);  // the per-stream limit answers 413 with a clear message instead
 
   size_t colon = listen.rfind(':');

@@ -6,17 +6,20 @@
 //   GET /api/export.csv     sql=...; the same as CSV, as a download.
 //   GET /metrics            Prometheus text of every counter.
 //   GET /healthz            ok
-// When server.token_env names a set environment variable, every endpoint but /healthz and /metrics needs
-// "Authorization: Bearer <token>".
+//   GET /, /dashboards/<name>, /api/dashboards/...   the dashboards (dashboard_routes.h)
+// When server.token_env names a set environment variable, every endpoint but /healthz, /metrics and the
+// dashboard page with its assets (which hold no data) needs "Authorization: Bearer <token>".
 // Thread-safety: Start/Stop from one thread; handlers run on the server's thread pool.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "batching/pipeline.h"
 #include "core/config.h"
+#include "serve/dashboard_config.h"
 
 namespace httplib {
 class Server;
@@ -28,7 +31,8 @@ class Server {
  public:
   Server(const Config& config, Pipeline& pipeline);
   ~Server();
-  // Binds `listen` (host:port; port 0 picks a free one) and serves on a background thread.
+  // Loads the dashboards (an invalid one is an error here, at start), binds `listen` (host:port; port 0
+  // picks a free one) and serves on a background thread.
   Status Start(const std::string& listen);
   void Stop();
   int port() const { return port_; }
@@ -36,6 +40,7 @@ class Server {
  private:
   const Config& config_;
   Pipeline& pipeline_;
+  std::vector<Dashboard> dashboards_;  // read at Start; the routes hold references into it
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   int port_ = 0;

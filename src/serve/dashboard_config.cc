@@ -1,0 +1,258 @@
+#include "serve/dashboard_config.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/config_reader.h"
+#include "serve/read_only_sql.h"
+#include "transform/rollup_config.h"
+
+namespace sluice {
+namespace {
+
+constexpr std::pair<ChartKind, const char*> kKinds[] = {{ChartKind::kLine, "line"},
+                                                        {ChartKind::kArea, "area"},
+                                                        {ChartKind::kBar, "bar"},
+                                                        {ChartKind::kStackedBar, "stacked_bar"},
+                                                        {ChartKind::kStackedArea, "stacked_area"},
+                                                        {ChartKind::kTable, "table"},
+                                                        {ChartKind::kNumber, "number"}};
+
+std::string Quote(const std::string& identifier) {
+  std::string q = "\"";
+  for (char c : identifier) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// The SQL without trailing blanks and semicolons, so it can be wrapped in a CTE.
+std::string TrimSql(const std::string& sql) {
+  size_t a = sql.find_first_not_of(" \t\r\n");
+  size_t b = sql.find_last_not_of(" \t\r\n;");
+  return a == std::string::npos ? "" : sql.substr(a, b - a + 1);
+}
+
+std::string RangeStart(const std::string& column, const std::string& from, int64_t range_us) {
+  return "(SELECT max(" + Quote(column) + ") FROM " + from + ") - to_microseconds(" + std::to_string(range_us) + ")";
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The re-aggregation of rollup column `column` across the dimensions a chart leaves out, or "" when it has
+// none that is exact (averages and distinct counts do not add up).
+std::string Reaggregate(const RollupConfig& r, const std::string& column) {
+  for (const std::string& v : r.pivot.values)
+    if (v == column) return "sum";
+  for (const Measure& m : r.measures) {
+    if (m.name != column) continue;
+    switch (m.fn) {
+      case MeasureFn::kCount:
+      case MeasureFn::kSum:
+        return "sum";
+      case MeasureFn::kMin:
+        return "min";
+      case MeasureFn::kMax:
+        return "max";
+      default:
+        return "";
+    }
+  }
+  return "";
+}
+
+// Reads a chart's rollup reference and generates its SQL; errors go to `r` at the chart's fields.
+void ReadRollupChart(ConfigReader& r, const YAML::Node& n, const std::string& path,
+                     const std::vector<RollupConfig>& rollups, ChartConfig& c) {
+  auto it = std::find_if(rollups.begin(), rollups.end(), [&](const RollupConfig& x) { return x.name == c.rollup; });
+  if (it == rollups.end()) {
+    std::string names;
+    for (const RollupConfig& x : rollups) names += (names.empty() ? "" : ", ") + x.name;
+    r.Error(n["rollup"], JoinPath(path, "rollup"),
+            "no rollup named '" + c.rollup + "' (declared: " + (names.empty() ? "none" : names) + ")");
+    return;
+  }
+  const RollupConfig& roll = *it;
+  if (c.x.empty()) c.x = roll.grain;
+  if (c.x != roll.grain && !Contains(roll.dimensions, c.x))
+    r.Error(n["x"], JoinPath(path, "x"),
+            "'" + c.x + "' is not the time bucket (" + roll.grain + ") or a dimension of rollup " + roll.name);
+  if (!c.series.empty() && !Contains(roll.dimensions, c.series))
+    r.Error(n["series"], JoinPath(path, "series"), "'" + c.series + "' is not a dimension of rollup " + roll.name);
+  if (c.y.empty() && c.kind != ChartKind::kTable)
+    r.Error(n, JoinPath(path, "y"), "a rollup chart names the rollup columns it shows");
+  std::string select = Quote(c.x) + (c.series.empty() ? "" : ", " + Quote(c.series));
+  for (const std::string& y : c.y) {
+    std::string fn = Reaggregate(roll, y);
+    if (fn.empty()) {
+      std::string columns;
+      for (const std::string& col : roll.OutputColumns())
+        if (col != roll.grain && !Contains(roll.dimensions, col)) columns += (columns.empty() ? "" : ", ") + col;
+      r.Error(n["y"], JoinPath(path, "y"),
+              Contains(roll.OutputColumns(), y)
+                  ? "'" + y + "' of rollup " + roll.name + " cannot be summed across its dimensions; use sql:"
+                  : "'" + y + "' is not a measure of rollup " + roll.name + " (measures: " + columns + ")");
+      continue;
+    }
+    select += ", " + fn + "(" + Quote(y) + ") AS " + Quote(y);
+  }
+  c.sql = "SELECT " + select + " FROM " + Quote(roll.name);
+  if (c.range_us > 0)
+    c.sql += " WHERE " + Quote(roll.grain) + " >= " + RangeStart(roll.grain, Quote(roll.name), c.range_us);
+  c.sql += " GROUP BY ALL ORDER BY ";
+  c.sql += c.x == roll.grain ? "ALL" : Quote(c.y.empty() ? c.x : c.y[0]) + " DESC";
+  if (c.limit > 0) c.sql += " LIMIT " + std::to_string(c.limit);
+}
+
+void ReadChart(ConfigReader& r, const YAML::Node& n, const std::string& path, const std::vector<RollupConfig>& rollups,
+               ChartConfig& c) {
+  if (!n.IsMap()) {
+    r.Error(n, path, "expected a map with title, kind, sql or rollup, x and y");
+    return;
+  }
+  r.CheckKeys(n, path, {"title", "kind", "sql", "rollup", "x", "y", "series", "range", "limit"});
+  c.title = r.String(n, "title", path, true).value_or("");
+  std::string kind = r.String(n, "kind", path, true).value_or("");
+  bool known_kind = ParseChartKind(kind, c.kind);
+  if (!kind.empty() && !known_kind) {
+    std::string names;
+    for (const auto& [k, name] : kKinds) names += (names.empty() ? "" : ", ") + std::string(name);
+    r.Error(n["kind"], JoinPath(path, "kind"), "unknown chart kind '" + kind + "' (expected one of: " + names + ")");
+  }
+  c.x = r.String(n, "x", path).value_or("");
+  c.y = r.StringList(n, "y", path);
+  c.series = r.String(n, "series", path).value_or("");
+  c.range = r.String(n, "range", path).value_or("");
+  c.range_us = r.Duration(n, "range", path).value_or(0);
+  c.limit = r.Int(n, "limit", path).value_or(0);
+  if (c.limit < 0) r.Error(n["limit"], JoinPath(path, "limit"), "must be positive");
+  bool plotted = known_kind && c.kind != ChartKind::kTable && c.kind != ChartKind::kNumber;
+  if (!c.series.empty() && c.y.size() > 1)
+    r.Error(n["series"], JoinPath(path, "series"),
+            "a chart with series shows one y column, not " + std::to_string(c.y.size()));
+  if (c.kind == ChartKind::kNumber && c.y.size() > 1)
+    r.Error(n["y"], JoinPath(path, "y"), "a number chart shows one column");
+  auto sql = r.String(n, "sql", path);
+  auto rollup = r.String(n, "rollup", path);
+  if (sql && rollup) {
+    r.Error(n["rollup"], JoinPath(path, "rollup"), "a chart reads either sql or a rollup, not both");
+  } else if (rollup) {
+    c.rollup = *rollup;
+    ReadRollupChart(r, n, path, rollups, c);
+  } else if (sql) {
+    c.sql = TrimSql(*sql);
+    if (!IsReadOnlySql(c.sql)) r.Error(n["sql"], JoinPath(path, "sql"), kReadOnlySqlError);
+    if (plotted && c.x.empty()) r.Error(n, JoinPath(path, "x"), "a " + kind + " chart needs its x column");
+    if (plotted && c.y.empty()) r.Error(n, JoinPath(path, "y"), "a " + kind + " chart needs at least one y column");
+    if (c.range_us > 0 && c.x.empty())
+      r.Error(n["range"], JoinPath(path, "range"), "a range applies to the x column; set x");
+  } else {
+    r.Error(n, JoinPath(path, "sql"), "a chart needs sql: or rollup:");
+  }
+}
+
+}  // namespace
+
+bool ParseChartKind(const std::string& name, ChartKind& out) {
+  for (const auto& [kind, kind_name] : kKinds) {
+    if (name == kind_name) {
+      out = kind;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* ChartKindName(ChartKind kind) {
+  for (const auto& [k, name] : kKinds)
+    if (k == kind) return name;
+  return "line";
+}
+
+std::string ChartConfig::QuerySql() const {
+  if (range_us <= 0 || !rollup.empty()) return sql;  // rollup charts have their range in the generated SQL
+  return "WITH _chart AS (" + sql + ")\nSELECT * FROM _chart WHERE " + Quote(x) +
+         " >= " + RangeStart(x, "_chart", range_us) + " ORDER BY " + Quote(x);
+}
+
+Result<Dashboard> ParseDashboard(const std::string& name, const std::string& file, const std::string& text,
+                                 const Config& config) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                           ": " + e.msg);
+  }
+  ConfigReader r(file);
+  Dashboard d;
+  d.name = name;
+  d.file = file;
+  for (char ch : name)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-'))
+      r.Error(root, "(file name)", "dashboard names may hold only letters, digits, '_' and '-' (they are URL paths)");
+  if (!root.IsMap()) {
+    r.Error(root, "(top)", "expected a map with title and charts");
+    return r.ToStatus();
+  }
+  r.CheckKeys(root, "", {"title", "description", "refresh", "charts"});
+  d.title = r.String(root, "title", "", true).value_or(name);
+  d.description = r.String(root, "description", "").value_or("");
+  d.refresh_us = r.Duration(root, "refresh", "").value_or(d.refresh_us);
+  // Rollup references are checked against the rollups as `sluice run` reads them; their own errors are
+  // reported by the transformer, so here a broken rollups section only means no rollup is known.
+  std::vector<RollupConfig> rollups;
+  if (auto parsed = ParseRollups(config); parsed.ok()) rollups = std::move(*parsed);
+  YAML::Node charts = root["charts"];
+  if (!charts.IsDefined() || !charts.IsSequence() || charts.size() == 0) {
+    r.Error(charts.IsDefined() ? charts : root, "charts", "expected a non-empty list of charts");
+    return r.ToStatus();
+  }
+  for (size_t i = 0; i < charts.size(); ++i) {
+    ChartConfig c;
+    ReadChart(r, charts[i], "charts[" + std::to_string(i) + "]", rollups, c);
+    d.charts.push_back(std::move(c));
+  }
+  RETURN_IF_ERROR(r.ToStatus());
+  return d;
+}
+
+Result<std::vector<Dashboard>> LoadDashboards(const Config& config) {
+  std::vector<Dashboard> out;
+  const std::string& dir = config.dashboards_dir;
+  if (dir.empty()) return out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return Status::NotFound(config.file + ": dashboards: folder '" + dir + "' does not exist");
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+      files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::string errors;
+  std::map<std::string, std::string> seen;
+  for (const auto& f : files) {
+    std::string name = f.stem().string();
+    if (seen.count(name)) {
+      errors +=
+          (errors.empty() ? "" : "\n") + f.string() + ": dashboard '" + name + "' is also defined in " + seen[name];
+      continue;
+    }
+    seen[name] = f.string();
+    std::ifstream in(f);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto d = ParseDashboard(name, f.string(), ss.str(), config);
+    if (!d.ok())
+      errors += (errors.empty() ? "" : "\n") + d.status().message();
+    else
+      out.push_back(std::move(*d));
+  }
+  if (!errors.empty()) return Status::Invalid(errors);
+  return out;
+}
+
+}  // namespace sluice

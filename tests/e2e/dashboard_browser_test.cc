@@ -1,0 +1,66 @@
+// The dashboard page in a real browser: the demo's warehouse served by `sluice run` with a bearer token, and
+// tests/web/dashboard.e2e.mjs driving Debian's chromium through playwright-core (both installed by
+// scripts/setup). The script checks the token prompt, the list, every chart's drawn points against
+// `sluice query`, a broken chart's error, auto-refresh after an ingest, and that the console stays clean.
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "harness.h"
+
+namespace sluice::e2e {
+namespace {
+
+class DashboardBrowserTest : public ScratchDir {};
+
+TEST_F(DashboardBrowserTest, ChartsShowWhatSluiceQueryReturns) {
+  const std::string web = std::string(SLUICE_SOURCE_DIR) + "/tests/web";
+  ASSERT_TRUE(std::filesystem::exists(web + "/node_modules/playwright-core"))
+      << "playwright-core is missing: run scripts/setup";
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "chromium is missing: run scripts/setup";
+
+  CommandResult demo = RunSluice({"demo", "--dir", Path("demo"), "--events", "20000", "--no-serve"});
+  ASSERT_EQ(demo.exit_code, 0) << demo.output;
+  EXPECT_NE(demo.output.find("dashboards at http://127.0.0.1:8080/"), std::string::npos) << demo.output;
+  // A third dashboard next to the demo's: a chart whose SQL fails, and a number that auto-refresh must update.
+  Write("demo/dashboards/checks.yaml", R"(title: Checks
+refresh: 1s
+charts:
+  - { title: Broken on purpose, kind: line, sql: "SELECT day, n FROM no_such_table", x: day, y: n }
+  - { title: Events loaded, kind: number, sql: "SELECT count(*) AS events FROM raw_tracking" }
+)");
+  const std::string config = Path("demo/sluice.yaml");
+  std::stringstream text;
+  text << std::ifstream(config).rdbuf();
+  int port = FreePort();
+  std::string yaml = std::regex_replace(
+      text.str(), std::regex("server: \\{[^}]*\\}"),
+      "server: { listen: 127.0.0.1:" + std::to_string(port) + ", token_env: SLUICE_E2E_DASHBOARD_TOKEN }");
+  std::ofstream(config) << yaml;
+  ::setenv("SLUICE_E2E_DASHBOARD_TOKEN", "e2e-dashboard-token", 1);
+  CommandResult valid = RunSluice({"validate", "-c", config});
+  ASSERT_EQ(valid.exit_code, 0) << valid.output;
+  EXPECT_NE(valid.output.find("dashboard checks: 2 chart(s)"), std::string::npos) << valid.output;
+
+  pid_t pid = StartSluice({"run", "-c", config, "--quiet"}, Path("run.log"));
+  ASSERT_TRUE(WaitHealthy(port, 30)) << "sluice run did not come up";
+  std::filesystem::create_directories(Path("shots"));
+  pid_t node = StartProgram("/usr/bin/env",
+                            {"node", web + "/dashboard.e2e.mjs", "http://127.0.0.1:" + std::to_string(port),
+                             "e2e-dashboard-token", SLUICE_BIN, config, Path("shots")},
+                            Path("browser.log"));
+  int rc = WaitFor(node);
+  std::stringstream log;
+  log << std::ifstream(Path("browser.log")).rdbuf();
+  EXPECT_EQ(rc, 0) << log.str();
+  EXPECT_NE(log.str().find("all checks passed"), std::string::npos) << log.str();
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitFor(pid), 0);
+  // The token never reaches the logs.
+  std::stringstream run_log;
+  run_log << std::ifstream(Path("run.log")).rdbuf();
+  EXPECT_EQ(run_log.str().find("e2e-dashboard-token"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::e2e
