@@ -117,9 +117,16 @@ async function showDashboard(name) {
     return { card, chart, drawn: null };
   });
   $('content').replaceChildren(grid);
+  let busy = false;  // a refresh slower than the interval is not stacked on top of itself
   const refresh = async () => {
-    await Promise.all(cards.map((c) => refreshChart(name, c)));
-    $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+    if (busy) return;
+    busy = true;
+    try {
+      await Promise.all(cards.map((c) => refreshChart(name, c)));
+      $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+    } finally {
+      busy = false;
+    }
   };
   $('controls').hidden = false;
   $('refresh-now').onclick = refresh;
