@@ -119,6 +119,7 @@ void Pipeline::RunSource(SourceState& state, bool drain) {
   BatchCut cut{stream.batch};
   const std::string labels = StreamLabel(stream.name, src.name());
   int64_t backoff_ms = 100;
+  std::unique_ptr<Batch> spare;  // a loaded batch, emptied and refilled instead of allocating a new one
   while (true) {
     // Answers from the loader, handled on this thread so sources need no locking of their own.
     std::vector<std::pair<std::unique_ptr<Batch>, LoadOutcome>> outcomes;
@@ -135,12 +136,14 @@ void Pipeline::RunSource(SourceState& state, bool drain) {
       } else {
         src.Committed(*b);
       }
+      if (!spare) spare = std::move(b);
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_ && !error_.ok()) break;
     }
-    auto batch = std::make_unique<Batch>(&stream);
+    std::unique_ptr<Batch> batch = spare ? std::move(spare) : std::make_unique<Batch>(&stream);
+    batch->Reset();
     batch->source = src.name();
     batch->epoch = state.epoch;
     int64_t read_start = NowMicros();

@@ -17,6 +17,26 @@ Batch::Batch(const StreamConfig* stream) : extra(&kJsonType), stream_(stream) {
   received_at_us = NowMicros();
 }
 
+void Batch::Reset() {
+  source.clear();
+  ranges.clear();
+  for (auto& c : columns) c.Clear();
+  extra.Clear();
+  row_partition.clear();
+  row_offset.clear();
+  partition_names.clear();
+  dead_letters.clear();
+  event_hours.clear();
+  late_rows = 0;
+  landing_data.clear();
+  landed_positions.clear();
+  read_records = 0;
+  read_bytes = 0;
+  received_at_us = NowMicros();
+  id.clear();
+  epoch = 0;
+}
+
 uint32_t Batch::PartitionIndex(const std::string& name) {
   for (size_t i = 0; i < partition_names.size(); ++i)
     if (partition_names[i] == name) return static_cast<uint32_t>(i);

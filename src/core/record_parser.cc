@@ -100,6 +100,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
 RecordParser::RecordParser(const StreamConfig* stream) : stream_(stream) {
   for (size_t i = 0; i < stream->schema.fields.size(); ++i) top_index_[stream->schema.fields[i].name] = int(i);
   seen_.resize(stream->schema.fields.size());
+  for (const auto& f : stream->schema.fields) plain_name_.push_back(f.name.find_first_of("\"\\") == std::string::npos);
 }
 
 void RecordParser::DeadLetter(Batch& batch, uint32_t partition, int64_t offset, std::string_view record,
@@ -248,15 +249,28 @@ std::string RecordParser::ParseValue(ondemand::value v, ColumnBuilder& col, cons
 
 std::string RecordParser::ParseTopLevel(ondemand::object obj, Batch& batch) {
   std::fill(seen_.begin(), seen_.end(), 0);
-  for (auto field : obj) {
+  const auto& fields = stream_->schema.fields;
+  int guess = 0;  // producers write keys in a fixed order: try the field after the last one first
+  for (auto result : obj) {
+    ondemand::field field;
+    if (std::move(result).get(field)) return "invalid JSON";
+    int i;
     std::string_view key;
-    if (field.unescaped_key().get(key)) return "invalid JSON";
-    auto it = top_index_.find(key);
-    if (it == top_index_.end()) {
-      AddExtra(key, field.value());
-      continue;
+    // Raw key bytes equal to a name without quotes or backslashes are that name (the input is padded).
+    if (guess < static_cast<int>(fields.size()) && plain_name_[guess] &&
+        field.key().unsafe_is_equal(fields[guess].name)) {
+      i = guess;
+      key = fields[guess].name;
+    } else {
+      if (field.unescaped_key().get(key)) return "invalid JSON";
+      auto it = top_index_.find(key);
+      if (it == top_index_.end()) {
+        AddExtra(key, field.value());
+        continue;
+      }
+      i = it->second;
     }
-    int i = it->second;
+    guess = i + 1;
     if (seen_[i]) return "field '" + std::string(key) + "' appears twice";
     seen_[i] = 1;
     const std::string& name = stream_->schema.fields[i].name;
@@ -322,7 +336,9 @@ bool RecordParser::Parse(std::string_view record, uint32_t partition, int64_t of
   }
   batch.row_partition.push_back(partition);
   batch.row_offset.push_back(offset);
-  batch.event_hours.insert(HourOf(batch.event_time(batch.rows() - 1)));
+  const int64_t hour = HourOf(batch.event_time(batch.rows() - 1));
+  if (batch.event_hours.empty() || hour != last_hour_) batch.event_hours.insert(hour);
+  last_hour_ = hour;  // consecutive events mostly share an hour: skip the set lookup
   return true;
 }
 

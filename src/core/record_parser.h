@@ -39,6 +39,8 @@ class RecordParser {
   std::string extra_;  // the _extra object being built for the current record
   std::unordered_map<std::string_view, int> top_index_;
   std::vector<uint8_t> seen_;
+  std::vector<bool> plain_name_;  // per field: no quote or backslash, so raw key bytes can be compared
+  int64_t last_hour_ = 0;  // the hour of the last good row, to skip repeated event_hours inserts
 };
 
 // Appends `s` as a JSON string literal (quoted, escaped) to `out`.

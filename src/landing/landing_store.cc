@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -15,9 +16,23 @@ namespace sluice {
 
 std::string ZstdCompress(std::string_view data, int level) {
   thread_local ZSTD_CCtx* ctx = ZSTD_createCCtx();
-  std::string out(ZSTD_compressBound(data.size()), '\0');
-  size_t n = ZSTD_compressCCtx(ctx, out.data(), out.size(), data.data(), data.size(), level);
-  out.resize(ZSTD_isError(n) ? 0 : n);
+  ZSTD_CCtx_reset(ctx, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setPledgedSrcSize(ctx, data.size());
+  // Grown as it fills, not sized to the worst case: NDJSON shrinks ~15x, and zero-filling a bound the
+  // size of the input cost as much as compressing it.
+  std::string out(data.size() / 8 + 4096, '\0');
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  size_t used = 0;
+  while (true) {
+    ZSTD_outBuffer o{out.data() + used, out.size() - used, 0};
+    size_t left = ZSTD_compressStream2(ctx, &o, &in, ZSTD_e_end);
+    used += o.pos;
+    if (ZSTD_isError(left)) return "";
+    if (left == 0) break;
+    out.resize(out.size() + std::max(left, out.size() / 2));
+  }
+  out.resize(used);
   return out;
 }
 

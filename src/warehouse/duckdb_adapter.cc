@@ -2,13 +2,39 @@
 
 #include <duckdb.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 
 namespace sluice {
 
+namespace {
+
+// One bulk append in flight: what sluice_rows() hands to DuckDB's insert threads.
+struct RowsJob {
+  uint64_t id = 0;
+  const std::vector<AppendSource>* sources = nullptr;
+  const std::vector<uint32_t>* order = nullptr;  // row k of the insert is source row order[k]
+  std::vector<std::string> names;
+  std::vector<duckdb_logical_type> types;
+  ~RowsJob() {
+    for (auto& t : types) duckdb_destroy_logical_type(&t);
+  }
+};
+
+}  // namespace
+
 struct DuckDb::Impl {
   duckdb_database db = nullptr;
   duckdb_connection conn = nullptr;
+  std::atomic<RowsJob*> job{nullptr};
+  uint64_t last_job_id = 0;
+  bool rows_registered = false;
+
+  // Registers sluice_rows(job_id) on this connection, once. The id guards against another connection's
+  // query reaching a batch it does not own.
+  Status RegisterRowsFunction();
+
   ~Impl() {
     if (conn) duckdb_disconnect(&conn);
     if (db) duckdb_close(&db);
@@ -105,8 +131,9 @@ void WriteSource(duckdb_vector vec, duckdb_logical_type type, const AppendSource
   if (src.column) {
     WriteColumn(vec, type, *src.column, rows);
   } else if (src.constant) {
-    for (size_t k = 0; k < n; ++k)
-      duckdb_vector_assign_string_element_len(vec, k, src.constant->data(), src.constant->size());
+    duckdb_value value = duckdb_create_varchar_length(src.constant->data(), src.constant->size());
+    duckdb_vector_reference_value(vec, value);  // a constant vector: one value, not n copies
+    duckdb_destroy_value(&value);
   } else if (src.ints) {
     auto* out = static_cast<int64_t*>(duckdb_vector_get_data(vec));
     for (size_t k = 0; k < n; ++k) out[k] = (*src.ints)[rows[k]];
@@ -123,6 +150,63 @@ void WriteSource(duckdb_vector vec, duckdb_logical_type type, const AppendSource
     uint64_t* validity = duckdb_vector_get_validity(vec);
     for (size_t k = 0; k < n; ++k) duckdb_validity_set_row_invalid(validity, k);
   }
+}
+
+// sluice_rows(): DuckDB threads each claim a morsel of contiguous rows and fill chunks from it.
+constexpr size_t kMorselRows = 8 * 2048;
+
+struct RowsScan {
+  std::atomic<size_t> next_morsel{0};
+};
+
+struct RowsCursor {
+  size_t next = 0, end = 0;
+  std::vector<uint64_t> rows;
+};
+
+void BindRows(duckdb_bind_info info) {
+  auto* slot = static_cast<std::atomic<RowsJob*>*>(duckdb_bind_get_extra_info(info));
+  duckdb_value param = duckdb_bind_get_parameter(info, 0);
+  const auto id = static_cast<uint64_t>(duckdb_get_int64(param));
+  duckdb_destroy_value(&param);
+  RowsJob* job = slot->load();
+  if (!job || job->id != id) {
+    duckdb_bind_set_error(info, "sluice_rows: no batch is being appended under this id");
+    return;
+  }
+  for (size_t c = 0; c < job->names.size(); ++c)
+    duckdb_bind_add_result_column(info, job->names[c].c_str(), job->types[c]);
+  duckdb_bind_set_bind_data(info, job, nullptr);
+  duckdb_bind_set_cardinality(info, job->order->size(), true);
+}
+
+void InitRows(duckdb_init_info info) {
+  auto* job = static_cast<RowsJob*>(duckdb_init_get_bind_data(info));
+  duckdb_init_set_init_data(info, new RowsScan, [](void* p) { delete static_cast<RowsScan*>(p); });
+  const size_t morsels = (job->order->size() + kMorselRows - 1) / kMorselRows;
+  duckdb_init_set_max_threads(info, std::max<size_t>(1, morsels));
+}
+
+void InitRowsCursor(duckdb_init_info info) {
+  duckdb_init_set_init_data(info, new RowsCursor, [](void* p) { delete static_cast<RowsCursor*>(p); });
+}
+
+void ScanRows(duckdb_function_info info, duckdb_data_chunk output) {
+  auto* job = static_cast<RowsJob*>(duckdb_function_get_bind_data(info));
+  auto* scan = static_cast<RowsScan*>(duckdb_function_get_init_data(info));
+  auto* cursor = static_cast<RowsCursor*>(duckdb_function_get_local_init_data(info));
+  const std::vector<uint32_t>& order = *job->order;
+  if (cursor->next >= cursor->end) {
+    const size_t morsel = scan->next_morsel.fetch_add(1);
+    cursor->next = std::min(order.size(), morsel * kMorselRows);
+    cursor->end = std::min(order.size(), cursor->next + kMorselRows);
+  }
+  const size_t end = std::min<size_t>(cursor->end, cursor->next + duckdb_vector_size());
+  cursor->rows.assign(order.begin() + cursor->next, order.begin() + end);
+  for (size_t c = 0; c < job->types.size(); ++c)
+    WriteSource(duckdb_data_chunk_get_vector(output, c), job->types[c], (*job->sources)[c], cursor->rows);
+  duckdb_data_chunk_set_size(output, cursor->rows.size());
+  cursor->next = end;
 }
 
 }  // namespace
@@ -144,6 +228,25 @@ Result<std::unique_ptr<DuckDb>> DuckDb::Open(const std::string& path) {
   duckdb_destroy_config(&config);
   if (duckdb_connect(impl->db, &impl->conn) == DuckDBError) return Status::Io("cannot connect to DuckDB '" + path + "'");
   return std::unique_ptr<DuckDb>(new DuckDb(std::move(impl)));
+}
+
+Status DuckDb::Impl::RegisterRowsFunction() {
+  if (rows_registered) return Status::Ok();
+  duckdb_table_function fn = duckdb_create_table_function();
+  duckdb_table_function_set_name(fn, "sluice_rows");
+  duckdb_logical_type id_type = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+  duckdb_table_function_add_parameter(fn, id_type);
+  duckdb_destroy_logical_type(&id_type);
+  duckdb_table_function_set_extra_info(fn, &job, nullptr);
+  duckdb_table_function_set_bind(fn, BindRows);
+  duckdb_table_function_set_init(fn, InitRows);
+  duckdb_table_function_set_local_init(fn, InitRowsCursor);
+  duckdb_table_function_set_function(fn, ScanRows);
+  const bool ok = duckdb_register_table_function(conn, fn) == DuckDBSuccess;
+  duckdb_destroy_table_function(&fn);
+  if (!ok) return Status::Internal("cannot register the sluice_rows table function");
+  rows_registered = true;
+  return Status::Ok();
 }
 
 Status DuckDb::Execute(std::string_view sql) {
@@ -207,39 +310,39 @@ Result<QueryResult> DuckDb::Query(std::string_view sql) {
   return out;
 }
 
+// Bulk append as `INSERT INTO table SELECT * FROM sluice_rows(job)`: the batch is exposed to DuckDB as a
+// table function, so DuckDB's own parallel insert writes it (both cores, compressed row groups written
+// straight to the file) with one copy of each value instead of the appender's three. Threads claim
+// contiguous morsels of the event-ordered rows, so each row group still covers a narrow time range.
 Status DuckDb::Append(const std::string& table, const std::vector<AppendSource>& sources,
                       const std::vector<uint32_t>& order) {
-  duckdb_appender app;
-  if (duckdb_appender_create(impl_->conn, nullptr, table.c_str(), &app) == DuckDBError) {
-    std::string msg = duckdb_appender_error(app) ? duckdb_appender_error(app) : "cannot create appender";
-    duckdb_appender_destroy(&app);
-    return Status::Invalid("append to " + table + ": " + msg);
+  RowsJob job;
+  job.id = ++impl_->last_job_id;
+  job.sources = &sources;
+  job.order = &order;
+  {
+    ResultGuard g;
+    const std::string probe = "SELECT * FROM \"" + table + "\" LIMIT 0";
+    if (duckdb_query(impl_->conn, probe.c_str(), &g.r) == DuckDBError)
+      return Status::Invalid("append to " + table + ": " + std::string(duckdb_result_error(&g.r)));
+    const idx_t cols = duckdb_column_count(&g.r);
+    if (cols != sources.size())
+      return Status::Internal("append to " + table + ": table has " + std::to_string(cols) + " columns, batch has " +
+                              std::to_string(sources.size()));
+    for (idx_t c = 0; c < cols; ++c) {
+      job.names.emplace_back(duckdb_column_name(&g.r, c));
+      job.types.push_back(duckdb_column_logical_type(&g.r, c));
+    }
   }
-  idx_t cols = duckdb_appender_column_count(app);
-  if (cols != sources.size()) {
-    duckdb_appender_destroy(&app);
-    return Status::Internal("append to " + table + ": table has " + std::to_string(cols) + " columns, batch has " +
-                            std::to_string(sources.size()));
-  }
-  std::vector<duckdb_logical_type> types(cols);
-  for (idx_t c = 0; c < cols; ++c) types[c] = duckdb_appender_column_type(app, c);
-  const idx_t chunk_rows = duckdb_vector_size();
-  Status st;
-  std::vector<uint64_t> rows;
-  for (size_t begin = 0; begin < order.size() && st.ok(); begin += chunk_rows) {
-    size_t end = std::min(order.size(), begin + chunk_rows);
-    rows.assign(order.begin() + begin, order.begin() + end);
-    duckdb_data_chunk chunk = duckdb_create_data_chunk(types.data(), cols);
-    for (idx_t c = 0; c < cols; ++c) WriteSource(duckdb_data_chunk_get_vector(chunk, c), types[c], sources[c], rows);
-    duckdb_data_chunk_set_size(chunk, rows.size());
-    if (duckdb_append_data_chunk(app, chunk) == DuckDBError)
-      st = Status::Invalid("append to " + table + ": " + std::string(duckdb_appender_error(app)));
-    duckdb_destroy_data_chunk(&chunk);
-  }
-  if (st.ok() && duckdb_appender_flush(app) == DuckDBError)
-    st = Status::Invalid("append to " + table + ": " + std::string(duckdb_appender_error(app)));
-  for (auto& t : types) duckdb_destroy_logical_type(&t);
-  duckdb_appender_destroy(&app);
+  RETURN_IF_ERROR(impl_->RegisterRowsFunction());
+  impl_->job.store(&job);
+  // Parallel insert needs DuckDB free to interleave the threads' row groups; rows within each stay ordered.
+  Status st = Execute("SET preserve_insertion_order = false");
+  if (st.ok())
+    st = Execute("INSERT INTO \"" + table + "\" SELECT * FROM sluice_rows(" + std::to_string(job.id) + ")")
+             .WithContext("append to " + table);
+  (void)Execute("RESET preserve_insertion_order");
+  impl_->job.store(nullptr);
   return st;
 }
 
