@@ -83,6 +83,18 @@ std::string ValidUtf8(std::string_view s) {
 
 std::string TimestampLiteral(int64_t micros) { return "TIMESTAMP '" + FormatSqlTimestamp(micros) + "'"; }
 
+// The ledger's record of what a batch covered: {"partition": {"first": n, "next": n, "records": n}}.
+std::string PartitionsJson(const Batch& batch) {
+  std::string json = "{";
+  for (const auto& [p, r] : batch.ranges) {
+    if (json.size() > 1) json += ",";
+    AppendJsonString(json, ValidUtf8(p));
+    json += ":{\"first\":" + std::to_string(r.first) + ",\"next\":" + std::to_string(r.next) +
+            ",\"records\":" + std::to_string(r.records) + "}";
+  }
+  return json + "}";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string& path) {
@@ -140,17 +152,22 @@ Result<bool> DuckDbWarehouse::StillCurrent(const Batch& batch) {
 
 Result<LoadOutcome> DuckDbWarehouse::LoadBatch(const Batch& batch, const std::string& landed_file) {
   RETURN_IF_ERROR(db_->Execute("BEGIN TRANSACTION"));
-  auto seen = db_->Query("SELECT count(*) FROM _sluice_batches WHERE batch_id = " + QuoteLiteral(batch.id));
+  auto seen = db_->Query("SELECT partitions FROM _sluice_batches WHERE batch_id = " + QuoteLiteral(batch.id));
   auto current = seen.ok() ? StillCurrent(batch) : Result<bool>(seen.status());
-  if (!current.ok() || seen->Scalar() != "0" || !*current) {
+  if (!current.ok() || !seen->rows.empty() || !*current) {
     (void)db_->Execute("ROLLBACK");
     if (!current.ok()) return current.status();
-    // A replay of a batch already loaded, or records another consumer committed: exactly-once means
-    // doing nothing.
-    return seen->Scalar() != "0" ? LoadOutcome::kDuplicate : LoadOutcome::kStale;
+    // Exactly-once means doing nothing: either a replay of a batch already loaded (same id, same ranges),
+    // or records committed already (another consumer's batch, or the same first position cut
+    // differently, so its id matches but not its ranges: the source must re-read from the checkpoint).
+    if (!seen->rows.empty() && seen->rows[0][0] == PartitionsJson(batch)) return LoadOutcome::kDuplicate;
+    return LoadOutcome::kStale;
   }
+  int64_t t0 = NowMicros();
   Status st = LoadInTransaction(batch, landed_file);
+  int64_t t1 = NowMicros();
   if (st.ok()) st = db_->Execute("COMMIT");
+  spdlog::debug("batch {}: rows in {} ms, commit in {} ms", batch.id, (t1 - t0) / 1000, (NowMicros() - t1) / 1000);
   if (!st.ok()) {
     (void)db_->Execute("ROLLBACK");
     return st.WithContext("loading batch " + batch.id);
@@ -232,13 +249,7 @@ Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string&
   }
 
   std::string now = TimestampLiteral(NowMicros());
-  std::string partitions = "{";
   for (const auto& [p, r] : batch.ranges) {
-    if (partitions.size() > 1) partitions += ",";
-    std::string key;
-    AppendJsonString(key, ValidUtf8(p));
-    partitions += key + ":{\"first\":" + std::to_string(r.first) + ",\"next\":" + std::to_string(r.next) +
-                  ",\"records\":" + std::to_string(r.records) + "}";
     std::string row = "(" + QuoteLiteral(batch.source) + ", " + QuoteLiteral(ValidUtf8(p)) + ", " +
                       std::to_string(r.next) + ", " + QuoteLiteral(batch.id) + ", " + now + ")";
     if (!replay) {
@@ -252,7 +263,7 @@ Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string&
                                    QuoteLiteral(ValidUtf8(p)) + " AND next_offset < " + std::to_string(r.next)));
     }
   }
-  partitions += "}";
+  const std::string partitions = PartitionsJson(batch);
   std::string hours = "[";
   for (int64_t h : batch.event_hours) hours += (hours.size() > 1 ? ", " : "") + TimestampLiteral(h);
   hours += "]::TIMESTAMP[]";

@@ -93,6 +93,18 @@ TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
   EXPECT_EQ(*again, LoadOutcome::kDuplicate);
   EXPECT_EQ(Q(wh, "SELECT count(*) FROM raw_ev"), "2");
 
+  // The same first position cut differently (a re-read that went further): the id matches but the ranges
+  // do not, so it is not a replay; its records are committed, so it is stale and the source re-reads.
+  Batch longer = MakeBatch(c.streams[0], 10,
+                           {R"({"ts":"2015-01-01T13:00:00Z","kind":"b"})", R"({"ts":"2015-01-01T12:00:00Z","kind":"a"})",
+                            R"(not json)", R"({"ts":"2015-01-01T12:30:00Z","kind":"d"})"});
+  ASSERT_EQ(longer.id, b.id);
+  auto recut = wh.LoadBatch(longer, "landing/y.ndjson.zst");
+  ASSERT_TRUE(recut.ok());
+  EXPECT_EQ(*recut, LoadOutcome::kStale);
+  EXPECT_EQ(Q(wh, "SELECT count(*) FROM raw_ev"), "2");
+  EXPECT_EQ(Q(wh, "SELECT next_offset FROM _sluice_checkpoints WHERE source = 'src'"), "13");
+
   // A batch from an older position of the same partition (another consumer's, in flight during a
   // rebalance) is refused: its records were committed by the batch above.
   Batch stale = MakeBatch(c.streams[0], 11, {R"({"ts":"2015-01-01T12:00:00Z","kind":"c"})"});
