@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace sluice {
 
@@ -34,6 +36,7 @@ struct DuckDb::Impl {
   // Registers sluice_rows(job_id) on this connection, once. The id guards against another connection's
   // query reaching a batch it does not own.
   Status RegisterRowsFunction();
+  Status ExecuteSharingCores(const std::string& sql);
 
   ~Impl() {
     if (conn) duckdb_disconnect(&conn);
@@ -249,6 +252,42 @@ Status DuckDb::Impl::RegisterRowsFunction() {
   return Status::Ok();
 }
 
+// Runs a statement whose work DuckDB spreads over its threads. duckdb_query() would have this thread spin
+// on the task queue while a worker finishes the last task; on a 2-core machine that spinning takes the core
+// the source thread needs, so this thread naps instead.
+Status DuckDb::Impl::ExecuteSharingCores(const std::string& sql) {
+  duckdb_prepared_statement stmt = nullptr;
+  if (duckdb_prepare(conn, sql.c_str(), &stmt) == DuckDBError) {
+    std::string msg = duckdb_prepare_error(stmt) ? duckdb_prepare_error(stmt) : "prepare failed";
+    duckdb_destroy_prepare(&stmt);
+    return Status::Invalid(msg);
+  }
+  duckdb_pending_result pending = nullptr;
+  Status st;
+  if (duckdb_pending_prepared(stmt, &pending) == DuckDBError) {
+    st = Status::Invalid(duckdb_pending_error(pending) ? duckdb_pending_error(pending) : "execution failed");
+  } else {
+    duckdb_pending_state state;
+    while (true) {
+      const auto start = std::chrono::steady_clock::now();
+      state = duckdb_pending_execute_task(pending);
+      if (state == DUCKDB_PENDING_RESULT_READY || state == DUCKDB_PENDING_ERROR) break;
+      // A call that came back at once found nothing to do: a worker holds the last task.
+      if (state == DUCKDB_PENDING_NO_TASKS_AVAILABLE ||
+          std::chrono::steady_clock::now() - start < std::chrono::microseconds(20))
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    ResultGuard g;
+    if (state == DUCKDB_PENDING_ERROR || duckdb_execute_pending(pending, &g.r) == DuckDBError) {
+      const char* e = duckdb_pending_error(pending);
+      st = Status::Invalid(e ? e : "execution failed");
+    }
+  }
+  duckdb_destroy_pending(&pending);
+  duckdb_destroy_prepare(&stmt);
+  return st;
+}
+
 Status DuckDb::Execute(std::string_view sql) {
   ResultGuard g;
   std::string text(sql);
@@ -339,7 +378,7 @@ Status DuckDb::Append(const std::string& table, const std::vector<AppendSource>&
   // Parallel insert needs DuckDB free to interleave the threads' row groups; rows within each stay ordered.
   Status st = Execute("SET preserve_insertion_order = false");
   if (st.ok())
-    st = Execute("INSERT INTO \"" + table + "\" SELECT * FROM sluice_rows(" + std::to_string(job.id) + ")")
+    st = impl_->ExecuteSharingCores("INSERT INTO \"" + table + "\" SELECT * FROM sluice_rows(" + std::to_string(job.id) + ")")
              .WithContext("append to " + table);
   (void)Execute("RESET preserve_insertion_order");
   impl_->job.store(nullptr);
