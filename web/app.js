@@ -227,6 +227,14 @@ function chartData(chart, result) {
   return { labels, datasets };
 }
 
+// Tick text for an x label: timestamps shortened to what fits under a bar ("10-31 21:00"; a midnight is
+// its date). The data keeps the full label, so tooltips and the page's data still show it whole.
+function shortTick(label) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):\d{2}/.exec(label);
+  if (!m) return label;
+  return m[4] === '00' && m[5] === '00' ? `${m[1]}-${m[2]}-${m[3]}` : `${m[2]}-${m[3]} ${m[4]}:${m[5]}`;
+}
+
 function chartOptions(chart, datasets) {
   const stacked = chart.kind === 'stacked_bar' || chart.kind === 'stacked_area';
   return {
@@ -235,7 +243,11 @@ function chartOptions(chart, datasets) {
     maintainAspectRatio: false,
     interaction: { mode: 'index', intersect: false },
     plugins: { legend: { display: datasets.length > 1, position: 'bottom' } },
-    scales: { x: { stacked, ticks: { maxRotation: 0, autoSkip: true } }, y: { stacked, beginAtZero: true } },
+    scales: {
+      x: { stacked, ticks: { maxRotation: 0, autoSkip: true,
+                             callback(value) { return shortTick(String(this.getLabelForValue(value))); } } },
+      y: { stacked, beginAtZero: true },
+    },
   };
 }
 
