@@ -97,6 +97,9 @@ Result<std::future<Result<LoadOutcome>>> Pipeline::Enqueue(std::unique_ptr<Batch
                                                             bool wait_for_room) {
   int64_t land_start = NowMicros();
   ASSIGN_OR_RETURN(std::string landed, landing_.Land(*batch));
+  // The raw bytes are in landing now; queued batches need only their columns (this bounds memory by the
+  // parsed batches, not by parsed plus raw).
+  std::string().swap(batch->landing_data);
   spdlog::debug("landed batch {} ({} records) in {} ms", batch->id, batch->read_records, (NowMicros() - land_start) / 1000);
   std::unique_lock<std::mutex> lock(mu_);
   if (!wait_for_room && queue_.size() >= kMaxQueued) return Status::Retry("pipeline is behind; retry later");
