@@ -66,9 +66,9 @@ int main(int argc, char** argv) {
                   ", event_date DATE, _extra JSON, _batch_id VARCHAR, _source VARCHAR, _partition VARCHAR, "
                   "_offset BIGINT)");
   double storage = Timed([&] {
-    RETURN_IF_ERROR(d.Execute(
-        "INSERT INTO raw_tracking SELECT *, ts::DATE, NULL, 'tracking.file-events_tracking.ndjson-0', "
-        "'tracking.file', 'events/tracking.ndjson', rowid FROM mem.parsed"));
+    RETURN_IF_ERROR(
+        d.Execute("INSERT INTO raw_tracking SELECT *, ts::DATE, NULL, 'tracking.file-events_tracking.ndjson-0', "
+                  "'tracking.file', 'events/tracking.ndjson', rowid FROM mem.parsed"));
     return d.Execute("CHECKPOINT");
   });
   if (parse < 0 || storage < 0) return 1;

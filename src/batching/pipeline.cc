@@ -94,13 +94,14 @@ size_t Pipeline::queue_depth() {
 }
 
 Result<std::future<Result<LoadOutcome>>> Pipeline::Enqueue(std::unique_ptr<Batch> batch, Source* source,
-                                                            bool wait_for_room) {
+                                                           bool wait_for_room) {
   int64_t land_start = NowMicros();
   ASSIGN_OR_RETURN(std::string landed, landing_.Land(*batch));
   // The raw bytes are in landing now; queued batches need only their columns (this bounds memory by the
   // parsed batches, not by parsed plus raw).
   std::string().swap(batch->landing_data);
-  spdlog::debug("landed batch {} ({} records) in {} ms", batch->id, batch->read_records, (NowMicros() - land_start) / 1000);
+  spdlog::debug("landed batch {} ({} records) in {} ms", batch->id, batch->read_records,
+                (NowMicros() - land_start) / 1000);
   std::unique_lock<std::mutex> lock(mu_);
   if (!wait_for_room && queue_.size() >= kMaxQueued) return Status::Retry("pipeline is behind; retry later");
   queue_cv_.wait(lock, [&] { return queue_.size() < kMaxQueued || !error_.ok() || loader_done_; });
@@ -262,8 +263,10 @@ void Pipeline::RunLoader() {
       metrics_.Add("sluice_late_rows_total", labels, b.late_rows);
       metrics_.Set("sluice_last_loaded_at_seconds", labels, NowMicros() / kMicrosPerSecond);
     } else if (*outcome == LoadOutcome::kStale) {
-      spdlog::info("source {}: batch {} is stale (its records were committed by another consumer); re-reading "
-                   "checkpoints", b.source, b.id);
+      spdlog::info(
+          "source {}: batch {} is stale (its records were committed by another consumer); re-reading "
+          "checkpoints",
+          b.source, b.id);
       metrics_.Add("sluice_stale_batches_total", labels, 1);
       std::lock_guard<std::mutex> lock(mu_);
       min_epoch_[b.source] = std::max(min_epoch_[b.source], b.epoch + 1);
@@ -330,7 +333,8 @@ Result<IngestReport> Pipeline::Ingest(const std::string& stream_name, std::strin
     const std::string labels = StreamLabel(stream->name, http->name);
     metrics_.Add("sluice_records_read_total", labels, batch->read_records);
     metrics_.Add("sluice_bytes_read_total", labels, batch->read_bytes);
-    IngestReport report{batch->id, static_cast<int64_t>(batch->rows()), static_cast<int64_t>(batch->dead_letters.size())};
+    IngestReport report{batch->id, static_cast<int64_t>(batch->rows()),
+                        static_cast<int64_t>(batch->dead_letters.size())};
     ASSIGN_OR_RETURN(fut, Enqueue(std::move(batch), nullptr, true));
     it->second = seq;
     report_out = std::move(report);

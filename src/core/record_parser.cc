@@ -34,12 +34,18 @@ simdjson::simdjson_result<std::string_view> RawJson(ondemand::value& v) {
 
 const char* TypeName(ondemand::json_type t) {
   switch (t) {
-    case ondemand::json_type::array: return "an array";
-    case ondemand::json_type::object: return "an object";
-    case ondemand::json_type::number: return "a number";
-    case ondemand::json_type::string: return "a string";
-    case ondemand::json_type::boolean: return "a boolean";
-    case ondemand::json_type::null: return "null";
+    case ondemand::json_type::array:
+      return "an array";
+    case ondemand::json_type::object:
+      return "an object";
+    case ondemand::json_type::number:
+      return "a number";
+    case ondemand::json_type::string:
+      return "a string";
+    case ondemand::json_type::boolean:
+      return "a boolean";
+    case ondemand::json_type::null:
+      return "null";
   }
   return "?";
 }
@@ -79,11 +85,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -320,7 +336,8 @@ bool RecordParser::Parse(std::string_view record, uint32_t partition, int64_t of
     } else {
       err = ParseTopLevel(obj, batch);
       const char* rest = nullptr;
-      if (err.empty() && doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) err = "invalid JSON: trailing content after the object";
+      if (err.empty() && doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS)
+        err = "invalid JSON: trailing content after the object";
     }
   }
   if (!err.empty()) {

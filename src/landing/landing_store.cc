@@ -77,7 +77,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
     return Status::Io("cannot fsync " + tmp + ": " + std::strerror(errno));
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::Io("cannot rename to " + path + ": " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return Status::Io("cannot rename to " + path + ": " + std::strerror(errno));
   // The rename is durable only once the folder's entry is on disk.
   int dfd = ::open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

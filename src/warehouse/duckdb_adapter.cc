@@ -110,7 +110,8 @@ void WriteColumn(duckdb_vector vec, duckdb_logical_type type, const ColumnBuilde
       std::vector<uint64_t> elems;
       uint64_t base = duckdb_list_vector_get_size(vec);
       for (size_t k = 0; k < n; ++k) {
-        uint64_t b = col.valid(rows[k]) ? col.list_begin(rows[k]) : 0, e = col.valid(rows[k]) ? col.list_end(rows[k]) : 0;
+        uint64_t b = col.valid(rows[k]) ? col.list_begin(rows[k]) : 0,
+                 e = col.valid(rows[k]) ? col.list_end(rows[k]) : 0;
         entries[k].offset = base + elems.size();
         entries[k].length = e - b;
         for (uint64_t x = b; x < e; ++x) elems.push_back(x);
@@ -229,7 +230,8 @@ Result<std::unique_ptr<DuckDb>> DuckDb::Open(const std::string& path) {
     return Status::Io("cannot open DuckDB database '" + path + "': " + msg);
   }
   duckdb_destroy_config(&config);
-  if (duckdb_connect(impl->db, &impl->conn) == DuckDBError) return Status::Io("cannot connect to DuckDB '" + path + "'");
+  if (duckdb_connect(impl->db, &impl->conn) == DuckDBError)
+    return Status::Io("cannot connect to DuckDB '" + path + "'");
   return std::unique_ptr<DuckDb>(new DuckDb(std::move(impl)));
 }
 
@@ -314,14 +316,25 @@ Result<QueryResult> DuckDb::Query(std::string_view sql) {
     if (!tn) {
       // No alias: render the type through DuckDB's own name.
       duckdb_type id = duckdb_get_type_id(t);
-      static const std::pair<duckdb_type, const char*> kNames[] = {
-          {DUCKDB_TYPE_BOOLEAN, "BOOLEAN"}, {DUCKDB_TYPE_TINYINT, "TINYINT"}, {DUCKDB_TYPE_SMALLINT, "SMALLINT"},
-          {DUCKDB_TYPE_INTEGER, "INTEGER"}, {DUCKDB_TYPE_BIGINT, "BIGINT"},   {DUCKDB_TYPE_HUGEINT, "HUGEINT"},
-          {DUCKDB_TYPE_UBIGINT, "UBIGINT"}, {DUCKDB_TYPE_DOUBLE, "DOUBLE"},   {DUCKDB_TYPE_FLOAT, "FLOAT"},
-          {DUCKDB_TYPE_DECIMAL, "DECIMAL"}, {DUCKDB_TYPE_VARCHAR, "VARCHAR"}, {DUCKDB_TYPE_DATE, "DATE"},
-          {DUCKDB_TYPE_TIMESTAMP, "TIMESTAMP"}, {DUCKDB_TYPE_TIMESTAMP_TZ, "TIMESTAMPTZ"},
-          {DUCKDB_TYPE_LIST, "LIST"}, {DUCKDB_TYPE_STRUCT, "STRUCT"}, {DUCKDB_TYPE_BLOB, "BLOB"},
-          {DUCKDB_TYPE_INTERVAL, "INTERVAL"}, {DUCKDB_TYPE_MAP, "MAP"}};
+      static const std::pair<duckdb_type, const char*> kNames[] = {{DUCKDB_TYPE_BOOLEAN, "BOOLEAN"},
+                                                                   {DUCKDB_TYPE_TINYINT, "TINYINT"},
+                                                                   {DUCKDB_TYPE_SMALLINT, "SMALLINT"},
+                                                                   {DUCKDB_TYPE_INTEGER, "INTEGER"},
+                                                                   {DUCKDB_TYPE_BIGINT, "BIGINT"},
+                                                                   {DUCKDB_TYPE_HUGEINT, "HUGEINT"},
+                                                                   {DUCKDB_TYPE_UBIGINT, "UBIGINT"},
+                                                                   {DUCKDB_TYPE_DOUBLE, "DOUBLE"},
+                                                                   {DUCKDB_TYPE_FLOAT, "FLOAT"},
+                                                                   {DUCKDB_TYPE_DECIMAL, "DECIMAL"},
+                                                                   {DUCKDB_TYPE_VARCHAR, "VARCHAR"},
+                                                                   {DUCKDB_TYPE_DATE, "DATE"},
+                                                                   {DUCKDB_TYPE_TIMESTAMP, "TIMESTAMP"},
+                                                                   {DUCKDB_TYPE_TIMESTAMP_TZ, "TIMESTAMPTZ"},
+                                                                   {DUCKDB_TYPE_LIST, "LIST"},
+                                                                   {DUCKDB_TYPE_STRUCT, "STRUCT"},
+                                                                   {DUCKDB_TYPE_BLOB, "BLOB"},
+                                                                   {DUCKDB_TYPE_INTERVAL, "INTERVAL"},
+                                                                   {DUCKDB_TYPE_MAP, "MAP"}};
       std::string name = "OTHER";
       for (auto& [k, v] : kNames)
         if (k == id) name = v;
@@ -378,7 +391,9 @@ Status DuckDb::Append(const std::string& table, const std::vector<AppendSource>&
   // Parallel insert needs DuckDB free to interleave the threads' row groups; rows within each stay ordered.
   Status st = Execute("SET preserve_insertion_order = false");
   if (st.ok())
-    st = impl_->ExecuteSharingCores("INSERT INTO \"" + table + "\" SELECT * FROM sluice_rows(" + std::to_string(job.id) + ")")
+    st = impl_
+             ->ExecuteSharingCores("INSERT INTO \"" + table + "\" SELECT * FROM sluice_rows(" + std::to_string(job.id) +
+                                   ")")
              .WithContext("append to " + table);
   (void)Execute("RESET preserve_insertion_order");
   impl_->job.store(nullptr);
@@ -403,10 +418,14 @@ Status DuckDb::AppendRows(const std::string& table, const std::vector<std::vecto
   for (const auto& row : rows) {
     for (idx_t c = 0; c < cols && st.ok(); ++c) {
       duckdb_state s;
-      if (c >= row.size() || !row[c]) s = duckdb_append_null(app);
-      else if (ids[c] == DUCKDB_TYPE_BLOB) s = duckdb_append_blob(app, row[c]->data(), row[c]->size());
-      else if (ids[c] == DUCKDB_TYPE_BIGINT) s = duckdb_append_int64(app, std::stoll(*row[c]));
-      else s = duckdb_append_varchar_length(app, row[c]->data(), row[c]->size());
+      if (c >= row.size() || !row[c])
+        s = duckdb_append_null(app);
+      else if (ids[c] == DUCKDB_TYPE_BLOB)
+        s = duckdb_append_blob(app, row[c]->data(), row[c]->size());
+      else if (ids[c] == DUCKDB_TYPE_BIGINT)
+        s = duckdb_append_int64(app, std::stoll(*row[c]));
+      else
+        s = duckdb_append_varchar_length(app, row[c]->data(), row[c]->size());
       if (s == DuckDBError) st = Status::Invalid("append to " + table + ": " + std::string(duckdb_appender_error(app)));
     }
     if (st.ok() && duckdb_appender_end_row(app) == DuckDBError)

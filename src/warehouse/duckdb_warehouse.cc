@@ -190,8 +190,8 @@ Result<LoadOutcome> DuckDbWarehouse::ReplayBatch(const Batch& batch, const std::
   bool first = true;
   for (const auto& [p, r] : batch.ranges) {
     overlap += std::string(first ? "" : " OR ") + "(j.key = " + QuoteLiteral(ValidUtf8(p)) +
-               " AND (j.value->>'first')::BIGINT < " + std::to_string(r.next) +
-               " AND (j.value->>'next')::BIGINT > " + std::to_string(r.first) + ")";
+               " AND (j.value->>'first')::BIGINT < " + std::to_string(r.next) + " AND (j.value->>'next')::BIGINT > " +
+               std::to_string(r.first) + ")";
     first = false;
   }
   overlap += first ? "false)" : ")";
@@ -228,13 +228,20 @@ Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string&
   for (const auto& name : cols_it->second) {
     AppendSource src;
     int field = s.schema.IndexOf(name);
-    if (field >= 0) src.column = &batch.columns[field];
-    else if (name == "event_date") src.dates = &event_dates;
-    else if (name == "_extra") src.column = &batch.extra;
-    else if (name == "_batch_id") src.constant = &batch.id;
-    else if (name == "_source") src.constant = &batch.source;
-    else if (name == "_partition") src.index = &batch.row_partition, src.labels = &batch.partition_names;
-    else if (name == "_offset") src.ints = &batch.row_offset;
+    if (field >= 0)
+      src.column = &batch.columns[field];
+    else if (name == "event_date")
+      src.dates = &event_dates;
+    else if (name == "_extra")
+      src.column = &batch.extra;
+    else if (name == "_batch_id")
+      src.constant = &batch.id;
+    else if (name == "_source")
+      src.constant = &batch.source;
+    else if (name == "_partition")
+      src.index = &batch.row_partition, src.labels = &batch.partition_names;
+    else if (name == "_offset")
+      src.ints = &batch.row_offset;
     sources.push_back(src);  // a column whose field left the config stays, NULL from now on
   }
   if (batch.rows() > 0) RETURN_IF_ERROR(db_->Append(table, sources, order));

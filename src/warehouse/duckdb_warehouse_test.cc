@@ -63,10 +63,10 @@ TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
   auto w = DuckDbWarehouse::Open(path_);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   ASSERT_TRUE((*w)->Prepare(c).ok());
-  Batch b = MakeBatch(c.streams[0], 10,
-                      {R"({"ts":"2015-01-01T13:00:00Z","kind":"b","actor":{"id":2,"login":"y"},"tags":["t1","t2"]})",
-                       R"({"ts":"2015-01-01T12:00:00Z","kind":"a","actor":{"id":1,"login":"x"},"more":true})",
-                       R"(not json)"});
+  Batch b = MakeBatch(
+      c.streams[0], 10,
+      {R"({"ts":"2015-01-01T13:00:00Z","kind":"b","actor":{"id":2,"login":"y"},"tags":["t1","t2"]})",
+       R"({"ts":"2015-01-01T12:00:00Z","kind":"a","actor":{"id":1,"login":"x"},"more":true})", R"(not json)"});
   auto loaded = (*w)->LoadBatch(b, "landing/x.ndjson.zst");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(*loaded, LoadOutcome::kLoaded);
@@ -78,8 +78,7 @@ TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
   EXPECT_EQ(Q(wh, "SELECT actor.login FROM raw_ev WHERE kind = 'b'"), "y");
   EXPECT_EQ(Q(wh, "SELECT tags[2] FROM raw_ev WHERE kind = 'b'"), "t2");
   EXPECT_EQ(Q(wh, "SELECT _extra->>'more' FROM raw_ev WHERE kind = 'a'"), "true");
-  EXPECT_EQ(Q(wh, "SELECT error || '@' || \"offset\" FROM _sluice_dead_letters"),
-            "invalid JSON@12")
+  EXPECT_EQ(Q(wh, "SELECT error || '@' || \"offset\" FROM _sluice_dead_letters"), "invalid JSON@12")
       << "dead letter reason and position";
   EXPECT_EQ(Q(wh, "SELECT next_offset FROM _sluice_checkpoints WHERE source = 'src'"), "13");
   EXPECT_EQ(Q(wh, "SELECT rows || '/' || dead_rows || '/' || len(event_hours) FROM _sluice_batches"), "2/1/2");
@@ -95,9 +94,10 @@ TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
 
   // The same first position cut differently (a re-read that went further): the id matches but the ranges
   // do not, so it is not a replay; its records are committed, so it is stale and the source re-reads.
-  Batch longer = MakeBatch(c.streams[0], 10,
-                           {R"({"ts":"2015-01-01T13:00:00Z","kind":"b"})", R"({"ts":"2015-01-01T12:00:00Z","kind":"a"})",
-                            R"(not json)", R"({"ts":"2015-01-01T12:30:00Z","kind":"d"})"});
+  Batch longer =
+      MakeBatch(c.streams[0], 10,
+                {R"({"ts":"2015-01-01T13:00:00Z","kind":"b"})", R"({"ts":"2015-01-01T12:00:00Z","kind":"a"})",
+                 R"(not json)", R"({"ts":"2015-01-01T12:30:00Z","kind":"d"})"});
   ASSERT_EQ(longer.id, b.id);
   auto recut = wh.LoadBatch(longer, "landing/y.ndjson.zst");
   ASSERT_TRUE(recut.ok());
@@ -120,14 +120,16 @@ TEST_F(DuckDbWarehouseTest, AddedFieldBecomesAColumnAndSurvivesReopen) {
     Config c = MakeConfig();
     auto w = DuckDbWarehouse::Open(path_);
     ASSERT_TRUE((*w)->Prepare(c).ok());
-    ASSERT_EQ(*(*w)->LoadBatch(MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-01T12:00:00Z","n":5})"}), "f"), LoadOutcome::kLoaded);
+    ASSERT_EQ(*(*w)->LoadBatch(MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-01T12:00:00Z","n":5})"}), "f"),
+              LoadOutcome::kLoaded);
     EXPECT_EQ(Q(**w, "SELECT _extra->>'n' FROM raw_ev"), "5");
   }
   Config c2 = MakeConfig("      n: int64\n");
   auto w = DuckDbWarehouse::Open(path_);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   ASSERT_TRUE((*w)->Prepare(c2).ok());
-  ASSERT_EQ(*(*w)->LoadBatch(MakeBatch(c2.streams[0], 1, {R"({"ts":"2015-01-01T12:00:00Z","n":6})"}), "f"), LoadOutcome::kLoaded);
+  ASSERT_EQ(*(*w)->LoadBatch(MakeBatch(c2.streams[0], 1, {R"({"ts":"2015-01-01T12:00:00Z","n":6})"}), "f"),
+            LoadOutcome::kLoaded);
   EXPECT_EQ(Q(**w, "SELECT string_agg(coalesce(n::VARCHAR, 'null'), ',' ORDER BY _offset) FROM raw_ev"), "null,6");
 }
 
@@ -146,8 +148,8 @@ TEST_F(DuckDbWarehouseTest, ReplaySkipsKnownAndOverlappingBatchesAndNeverMovesCh
   EXPECT_EQ(Q(wh, "SELECT next_offset FROM _sluice_checkpoints WHERE source = 'src'"), "11");
   EXPECT_EQ(*wh.ReplayBatch(old, "f"), LoadOutcome::kDuplicate);
   // A stale batch left in landing, covering offsets 9..10, overlaps the batch at 10: skipped.
-  Batch stale = MakeBatch(c.streams[0], 9, {R"({"ts":"2015-01-01T12:00:00Z","kind":"s"})",
-                                            R"({"ts":"2015-01-01T12:00:00Z","kind":"s"})"});
+  Batch stale = MakeBatch(
+      c.streams[0], 9, {R"({"ts":"2015-01-01T12:00:00Z","kind":"s"})", R"({"ts":"2015-01-01T12:00:00Z","kind":"s"})"});
   EXPECT_EQ(*wh.ReplayBatch(stale, "f"), LoadOutcome::kStale);
   // A newer one advances the checkpoint.
   ASSERT_EQ(*wh.ReplayBatch(MakeBatch(c.streams[0], 20, {R"({"ts":"2015-01-01T12:00:00Z","kind":"c"})"}), "f"),
