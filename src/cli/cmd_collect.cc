@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "collect/collector_runner.h"
 #include "collect/cron.h"
+#include "collect/warehouse_etag_cache.h"
 #include "collect/warehouse_run_ledger.h"
 #include "core/time.h"
 
@@ -37,9 +38,11 @@ Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, 
   auto service = std::make_shared<CollectorService>();
   service->ledger = std::make_unique<WarehouseRunLedger>(warehouse);
   RETURN_IF_ERROR(service->ledger->Init());
+  // One persistent ETag cache for every collector: its rows are keyed by URL.
+  std::shared_ptr<EtagCache> etag_cache = MakePersistentEtagCache(warehouse);
   std::vector<ScheduledCollector> scheduled;
   for (const CollectorConfig& c : collectors) {
-    scheduled.push_back(MakeScheduledCollector(c, {config.landing_path, warehouse, nullptr}));
+    scheduled.push_back(MakeScheduledCollector(c, {config.landing_path, warehouse, etag_cache}));
     spdlog::info("collector {}: {} schedule \"{}\" ({})", c.name, c.kind, c.schedule->expression(),
                  c.schedule->time_zone());
   }
@@ -86,12 +89,16 @@ int Collect(const Args& args) {
 int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse,
                     Clock* clock, bool verbose) {
   const std::string& name = collector.name;
-  WarehouseRunLedger ledger(DirectWarehouseAccess(warehouse));
+  // One access for the ledger, the loader and the ETag cache, so their statements are serialised even when a
+  // timed-out run is still finishing while its failure is recorded.
+  sluice::WarehouseAccess access = DirectWarehouseAccess(warehouse);
+  WarehouseRunLedger ledger(access);
   if (Status st = ledger.Init(); !st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
   }
-  CollectorRunOptions options{landing_root, DirectWarehouseAccess(warehouse), nullptr};
+  // ETags stored by earlier runs (earlier processes): a daily cron `sluice collect` sends If-None-Match.
+  CollectorRunOptions options{landing_root, access, MakePersistentEtagCache(access)};
   // Run through the Scheduler so a manual run is recorded exactly like a scheduled one.
   CollectorRunSummary summary;
   ScheduledCollector sc = MakeScheduledCollector(collector, options);

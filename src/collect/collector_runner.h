@@ -20,7 +20,10 @@ namespace sluice {
 struct CollectorRunOptions {
   std::string landing_root;            // landing/collect/<collector>/dt=.../ goes under it
   WarehouseAccess warehouse;
-  std::shared_ptr<EtagCache> etag_cache;  // kept across runs for conditional GETs; null: a fresh one per run
+  // Kept across runs for conditional GETs: a WarehouseEtagCache in `sluice collect` and `sluice run`, so
+  // ETags outlive the process. Null: a fresh MemoryEtagCache per run (per scheduled collector for
+  // MakeScheduledCollector).
+  std::shared_ptr<EtagCache> etag_cache;
 };
 
 struct CollectorRunSummary {

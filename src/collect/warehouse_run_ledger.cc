@@ -1,6 +1,8 @@
 #include "collect/warehouse_run_ledger.h"
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 
 namespace sluice {
 namespace {
@@ -49,7 +51,11 @@ std::vector<RunRecord> ToRecords(const QueryResult& q) {
 }  // namespace
 
 WarehouseAccess DirectWarehouseAccess(Warehouse& w) {
-  return [&w](const std::function<Status(Warehouse&)>& fn) { return fn(w); };
+  auto mu = std::make_shared<std::mutex>();
+  return [&w, mu](const std::function<Status(Warehouse&)>& fn) {
+    std::lock_guard<std::mutex> lock(*mu);
+    return fn(w);
+  };
 }
 
 Status WarehouseRunLedger::Init() {

@@ -17,7 +17,9 @@ namespace sluice {
 // Runs `fn` with exclusive use of the warehouse and returns its status.
 using WarehouseAccess = std::function<Status(const std::function<Status(Warehouse&)>& fn)>;
 
-// Access to a warehouse the caller owns outright (`w` must outlive the returned function).
+// Access to a warehouse the caller owns outright (`w` must outlive the returned function). Calls through the
+// returned function and its copies are serialised (a collector's HTTP threads, its loader and the ledger
+// share one); calls through two separate DirectWarehouseAccess results are not. Not reentrant.
 WarehouseAccess DirectWarehouseAccess(Warehouse& w);
 
 class WarehouseRunLedger final : public RunLedger {

@@ -327,10 +327,12 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request) {
     if (r.status == 304 && cached) {
       r.body = cached->body;
       r.from_cache = true;
-      if (r.Header("content-type") == std::nullopt) {
-        for (const auto& h : cached->headers) {
-          if (h.first == "content-type") r.headers.push_back(h);
-        }
+      std::vector<std::string_view> missing;
+      for (std::string_view name : kHeadersReusedOn304) {
+        if (!r.Header(name)) missing.push_back(name);
+      }
+      for (const auto& h : cached->headers) {
+        if (std::find(missing.begin(), missing.end(), h.first) != missing.end()) r.headers.push_back(h);
       }
     } else if (conditional && r.status == 200) {
       if (auto etag = r.Header("etag")) options_.etag_cache->Put(url, {*etag, r.body, r.headers});

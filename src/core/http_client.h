@@ -6,8 +6,8 @@
 //    `retry-after` seconds if given, else at least `secondary_min_wait`, doubling each time; Docker Hub's
 //    `X-Retry-After` (a Unix time); giving up (kRetry) after `max_rate_limit_waits` waits or when one wait
 //    would exceed `max_wait`;
-//  - conditional GETs with ETags: a 304 hands back the cached body (from_cache), and does not count against
-//    GitHub's rate limit;
+//  - conditional GETs with ETags: a 304 hands back the cached body (from_cache) and the cached headers in
+//    kHeadersReusedOn304 it lacks, and does not count against GitHub's rate limit;
 //  - a base URL for relative paths (tests, GitHub Enterprise);
 //  - a token read from an environment variable by name at request time, never logged (Authorization and
 //    token-bearing query parameters are redacted in every log line).
@@ -17,6 +17,7 @@
 // cache and jitter source are locked).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -64,14 +65,20 @@ struct HttpResponse {
 // message names method, URL, status and the start of the body.
 Status HttpError(const HttpResponse& response, std::string_view method = "GET");
 
-// Remembers the last 200 per URL so a conditional GET can be answered by a 304.
+// The response headers a 304 takes from the cached 200 when it does not repeat them: the body's type and
+// its pagination links (RFC 9110 does not require a 304 to resend Link, yet paging through cached pages
+// needs it). A cache need keep no other response header.
+inline constexpr std::array<std::string_view, 2> kHeadersReusedOn304 = {"content-type", "link"};
+
+// Remembers the last 200 per URL so a conditional GET can be answered by a 304. Put is only called for a
+// 200 that carried an ETag; an implementation may decline to keep an entry (Get then answers nullopt).
 // Thread-safety: implementations must be thread-safe.
 class EtagCache {
  public:
   struct Entry {
     std::string etag;
     std::string body;
-    HttpHeaders headers;
+    HttpHeaders headers;  // the 200's response headers (never the request's), names lower-cased
   };
   virtual ~EtagCache() = default;
   virtual std::optional<Entry> Get(const std::string& url) = 0;

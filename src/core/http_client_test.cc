@@ -328,6 +328,34 @@ TEST_F(HttpClientTest, ETagMakesTheSecondRequestConditionalAndA304ReusesTheBody)
   EXPECT_EQ(if_none_match, (std::vector<std::string>{"", "W/\"abc123\""}));
 }
 
+// A 304 need not repeat Link: paging through cached pages must still reach the last page.
+TEST_F(HttpClientTest, PaginationContinuesThroughA304ThatOmitsTheLinkHeader) {
+  int not_modified = 0;
+  server_.server().Get("/items", [&](const httplib::Request& req, httplib::Response& res) {
+    const std::string page = req.has_param("page") ? req.get_param_value("page") : "1";
+    const std::string etag = "\"p" + page + "\"";
+    if (req.get_header_value("If-None-Match") == etag) {
+      ++not_modified;
+      res.status = 304;
+      return;
+    }
+    res.set_header("ETag", etag);
+    if (page == "1") res.set_header("Link", "<" + server_.base_url() + "/items?page=2>; rel=\"next\"");
+    res.set_content("[" + page + "]", "application/json");
+  });
+  Start();
+  HttpClient client(Options());
+  for (int run = 0; run < 2; ++run) {
+    auto pages = FetchAllPages(client, "/items");
+    ASSERT_TRUE(pages.ok()) << pages.status().ToString();
+    ASSERT_EQ(pages->size(), 2u) << "run " << run;
+    EXPECT_EQ((*pages)[1].body, "[2]");
+    EXPECT_EQ((*pages)[0].from_cache, run == 1);
+    EXPECT_EQ((*pages)[0].Header("content-type"), "application/json");
+  }
+  EXPECT_EQ(not_modified, 2);
+}
+
 TEST_F(HttpClientTest, TokenFromEnvironmentIsSentButNeverLogged) {
   std::string auth_seen;
   server_.server().Get("/user", [&](const httplib::Request& req, httplib::Response& res) {
