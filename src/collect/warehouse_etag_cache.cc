@@ -78,8 +78,8 @@ std::optional<EtagCache::Entry> WarehouseEtagCache::Get(const std::string& url) 
 
 void WarehouseEtagCache::Put(const std::string& url, Entry entry) {
   if (!Cacheable(url)) return;
-  const bool keep = entry.body.size() <= options_.max_body_bytes && StorableText(entry.body) &&
-                    StorableText(entry.etag);
+  const bool keep =
+      entry.body.size() <= options_.max_body_bytes && StorableText(entry.body) && StorableText(entry.etag);
   std::string sql;
   if (keep) {
     nlohmann::json headers = nlohmann::json::array();

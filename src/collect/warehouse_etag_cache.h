@@ -30,9 +30,9 @@ namespace sluice {
 extern const char* const kHttpCacheTableSql;
 
 struct WarehouseEtagCacheOptions {
-  size_t max_body_bytes = size_t{4} << 20;          // larger bodies are not kept
-  std::chrono::hours max_age{24 * 30};              // Init drops entries fetched longer ago
-  Clock* clock = Clock::Real();                     // stamps fetched_at
+  size_t max_body_bytes = size_t{4} << 20;  // larger bodies are not kept
+  std::chrono::hours max_age{24 * 30};      // Init drops entries fetched longer ago
+  Clock* clock = Clock::Real();             // stamps fetched_at
 };
 
 class WarehouseEtagCache final : public EtagCache {

@@ -48,7 +48,8 @@ TEST_F(WarehouseEtagCacheTest, PutGetOverwriteAndSurviveReopening) {
 
     cache.Put(kUrl, {"W/\"v1\"", "{}", {{"content-type", "application/json"}}});
     // Newer 200s replace older ones: one row per URL.
-    cache.Put(kUrl, {"W/\"v2\"", body,
+    cache.Put(kUrl, {"W/\"v2\"",
+                     body,
                      {{"content-type", "application/json; charset=utf-8"},
                       {"link", "<https://api.github.com/x?page=2>; rel=\"next\""},
                       {"set-cookie", "session=abc"},
@@ -57,8 +58,7 @@ TEST_F(WarehouseEtagCacheTest, PutGetOverwriteAndSurviveReopening) {
     EXPECT_EQ(Scalar(*wh, "SELECT count(*) FROM _sluice_http_cache"), "2");
     EXPECT_EQ(Scalar(*wh, "SELECT body_bytes FROM _sluice_http_cache WHERE url = '" + kUrl + "'"),
               std::to_string(body.size()));
-    EXPECT_EQ(Scalar(*wh, "SELECT CAST(fetched_at AS VARCHAR) FROM _sluice_http_cache LIMIT 1"),
-              "2024-09-02 03:00:00");
+    EXPECT_EQ(Scalar(*wh, "SELECT CAST(fetched_at AS VARCHAR) FROM _sluice_http_cache LIMIT 1"), "2024-09-02 03:00:00");
   }
   {
     auto wh = Open();  // another process, another day
