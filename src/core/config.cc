@@ -189,13 +189,7 @@ std::string Config::Resolve(const std::string& path) const {
 }
 
 Result<Config> ParseConfig(const std::string& text, const std::string& file, const std::string& base_dir) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return Status::Invalid(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                           ": " + e.msg);
-  }
+  ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(text, file));
   ConfigReader r(file);
   Config c;
   c.file = file;

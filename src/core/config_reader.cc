@@ -138,4 +138,13 @@ Status ConfigReader::ToStatus() const {
   return Status::Invalid(msg);
 }
 
+Result<YAML::Node> LoadYaml(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                           ": " + e.msg);
+  }
+}
+
 }  // namespace sluice

@@ -52,6 +52,9 @@ class ConfigReader {
   std::vector<std::string> errors_;
 };
 
+// Parses YAML text; a syntax error becomes Invalid("file:line:column: message").
+Result<YAML::Node> LoadYaml(const std::string& text, const std::string& file);
+
 // "a.b" + "c" -> "a.b.c".
 std::string JoinPath(std::string_view parent, std::string_view child);
 

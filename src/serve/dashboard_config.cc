@@ -180,13 +180,7 @@ std::string ChartConfig::QuerySql() const {
 
 Result<Dashboard> ParseDashboard(const std::string& name, const std::string& file, const std::string& text,
                                  const Config& config) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return Status::Invalid(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                           ": " + e.msg);
-  }
+  ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(text, file));
   ConfigReader r(file);
   Dashboard d;
   d.name = name;
