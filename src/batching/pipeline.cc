@@ -281,10 +281,19 @@ void Pipeline::RunLoader() {
         state->outcomes.emplace_back(std::move(p.batch), *outcome);
       }
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.pop_front();
-    metrics_.Set("sluice_queue_depth", "", static_cast<int64_t>(queue_.size()));
-    queue_cv_.notify_all();
+    bool idle;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.pop_front();
+      metrics_.Set("sluice_queue_depth", "", static_cast<int64_t>(queue_.size()));
+      queue_cv_.notify_all();
+      idle = queue_.empty();
+    }
+    if (idle) {
+      std::lock_guard<std::mutex> wlock(warehouse_mu_);
+      Status st = warehouse_.Idle();
+      if (!st.ok()) spdlog::warn("warehouse housekeeping: {}", st.ToString());
+    }
   }
 }
 

@@ -156,8 +156,11 @@ void WriteSource(duckdb_vector vec, duckdb_logical_type type, const AppendSource
   }
 }
 
-// sluice_rows(): DuckDB threads each claim a morsel of contiguous rows and fill chunks from it.
-constexpr size_t kMorselRows = 8 * 2048;
+// sluice_rows(): DuckDB threads each claim a morsel of contiguous rows and fill chunks from it. A morsel is
+// one DuckDB row group (122,880 rows, the default): a thread that inserts at least a full row group writes it
+// to the file during the INSERT, compressed, in parallel; a thread with less hands its rows to the
+// transaction, and they go through the WAL and a later single-threaded checkpoint.
+constexpr size_t kMorselRows = 122'880;
 
 struct RowsScan {
   std::atomic<size_t> next_morsel{0};

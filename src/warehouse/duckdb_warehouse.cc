@@ -52,6 +52,11 @@ CREATE TABLE IF NOT EXISTS _sluice_dead_letters (
 
 namespace {
 
+// DuckDB's own checkpoint inside COMMIT: a safety net for a loader that is never idle.
+constexpr const char* kCheckpointThreshold = "512MB";
+// An idle loader checkpoints once the WAL is this big (DuckDB's default threshold).
+constexpr uintmax_t kIdleCheckpointWalBytes = 16 << 20;
+
 const char* const kRawSystemColumns[] = {"event_date", "_extra", "_batch_id", "_source", "_partition", "_offset"};
 
 std::string FieldsDdl(const StreamConfig& s) {
@@ -104,7 +109,23 @@ Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   }
   ASSIGN_OR_RETURN(auto db, DuckDb::Open(path));
-  return std::unique_ptr<DuckDbWarehouse>(new DuckDbWarehouse(std::move(db)));
+  // DuckDB checkpoints inside a COMMIT whose estimated size (optimistically written rows included) passes
+  // this threshold: at the default 16MB every bulk batch paid a 0.2-0.8 s single-threaded checkpoint. Big
+  // batches are written to the file during their INSERT and add little to the WAL, so the threshold is
+  // raised to a safety net and the loader checkpoints when idle instead (Idle).
+  RETURN_IF_ERROR(db->Execute("SET checkpoint_threshold = '" + std::string(kCheckpointThreshold) + "'"));
+  return std::unique_ptr<DuckDbWarehouse>(new DuckDbWarehouse(std::move(db), path == ":memory:" ? "" : path + ".wal"));
+}
+
+Status DuckDbWarehouse::Idle() {
+  if (wal_path_.empty()) return Status::Ok();
+  std::error_code ec;
+  const auto wal_bytes = std::filesystem::file_size(wal_path_, ec);
+  if (ec || wal_bytes < kIdleCheckpointWalBytes) return Status::Ok();
+  const int64_t t0 = NowMicros();
+  RETURN_IF_ERROR(db_->Execute("CHECKPOINT").WithContext("checkpoint"));
+  spdlog::debug("checkpointed a {} MB WAL in {} ms", wal_bytes >> 20, (NowMicros() - t0) / 1000);
+  return Status::Ok();
 }
 
 Status DuckDbWarehouse::Prepare(const Config& config) {

@@ -19,9 +19,12 @@ class DuckDbWarehouse : public Warehouse {
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) override;
   Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) override;
   Result<LoadOutcome> ReplayBatch(const Batch& batch, const std::string& landed_file) override;
+  // Checkpoints once the WAL holds kIdleCheckpointWalBytes or more.
+  Status Idle() override;
 
  private:
-  explicit DuckDbWarehouse(std::unique_ptr<DuckDb> db) : db_(std::move(db)) {}
+  DuckDbWarehouse(std::unique_ptr<DuckDb> db, std::string wal_path)
+      : db_(std::move(db)), wal_path_(std::move(wal_path)) {}
   Status PrepareRawTable(const StreamConfig& stream);
   // `replay`: checkpoints only advance (a backfilled batch may lie behind them).
   Status LoadInTransaction(const Batch& batch, const std::string& landed_file, bool replay = false);
@@ -29,6 +32,7 @@ class DuckDbWarehouse : public Warehouse {
   Result<bool> StillCurrent(const Batch& batch);
 
   std::unique_ptr<DuckDb> db_;
+  std::string wal_path_;                                         // empty for an in-memory database
   std::map<std::string, std::vector<std::string>> raw_columns_;  // raw table -> its columns, in table order
 };
 

@@ -47,6 +47,10 @@ class Warehouse {
     (void)batch, (void)landed_file;
     return Status::Invalid("this warehouse cannot replay batches");
   }
+
+  // Called by the loader when nothing is queued: the moment for the engine's housekeeping (DuckDB:
+  // checkpoint the write-ahead log), which would otherwise stall a batch's commit.
+  virtual Status Idle() { return Status::Ok(); }
 };
 
 // Opens the warehouse the config names (creating the DuckDB file and its folder when needed).
