@@ -121,6 +121,7 @@ void Pipeline::RunSource(SourceState& state, bool drain) {
   Source& src = *state.source;
   const StreamConfig& stream = src.stream();
   BatchCut cut{stream.batch};
+  cut.limits.max_records = warehouse_.BatchRecordsFor(cut.limits.max_records);
   const std::string labels = StreamLabel(stream.name, src.name());
   int64_t backoff_ms = 100;
   std::unique_ptr<Batch> spare;  // a loaded batch, emptied and refilled instead of allocating a new one

@@ -18,11 +18,11 @@ namespace sluice {
 // Where one table column's values come from during a bulk append. Exactly one member is set, or none for
 // an all-NULL column (a column kept after its field left the config).
 struct AppendSource {
-  const ColumnBuilder* column = nullptr;            // a parsed column, row-indexed
-  const std::string* constant = nullptr;            // the same text on every row
-  const std::vector<int64_t>* ints = nullptr;       // BIGINT per row
-  const std::vector<int32_t>* dates = nullptr;      // DATE (days) per row
-  const std::vector<uint32_t>* index = nullptr;     // per row: an index into `labels` (text)
+  const ColumnBuilder* column = nullptr;         // a parsed column, row-indexed
+  const std::string* constant = nullptr;         // the same text on every row
+  const std::vector<int64_t>* ints = nullptr;    // BIGINT per row
+  const std::vector<int32_t>* dates = nullptr;   // DATE (days) per row
+  const std::vector<uint32_t>* index = nullptr;  // per row: an index into `labels` (text)
   const std::vector<std::string>* labels = nullptr;
 };
 

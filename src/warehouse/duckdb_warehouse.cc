@@ -54,6 +54,8 @@ namespace {
 
 // DuckDB's own checkpoint inside COMMIT: a safety net for a loader that is never idle.
 constexpr const char* kCheckpointThreshold = "512MB";
+// DuckDB's default row group size.
+constexpr int64_t kRowGroupRows = 122'880;
 // An idle loader checkpoints once the WAL is this big (DuckDB's default threshold).
 constexpr uintmax_t kIdleCheckpointWalBytes = 16 << 20;
 
@@ -115,6 +117,10 @@ Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string
   // raised to a safety net and the loader checkpoints when idle instead (Idle).
   RETURN_IF_ERROR(db->Execute("SET checkpoint_threshold = '" + std::string(kCheckpointThreshold) + "'"));
   return std::unique_ptr<DuckDbWarehouse>(new DuckDbWarehouse(std::move(db), path == ":memory:" ? "" : path + ".wal"));
+}
+
+int64_t DuckDbWarehouse::BatchRecordsFor(int64_t max_records) const {
+  return max_records >= kRowGroupRows ? max_records - max_records % kRowGroupRows : max_records;
 }
 
 Status DuckDbWarehouse::Idle() {

@@ -21,6 +21,9 @@ class DuckDbWarehouse : public Warehouse {
   Result<LoadOutcome> ReplayBatch(const Batch& batch, const std::string& landed_file) override;
   // Checkpoints once the WAL holds kIdleCheckpointWalBytes or more.
   Status Idle() override;
+  // Rounds down to whole row groups (122,880 rows) once max_records holds at least one: a batch that ends in
+  // a partial row group leaves a small one behind, and DuckDB's checkpoint rewrites its neighbours to merge it.
+  int64_t BatchRecordsFor(int64_t max_records) const override;
 
  private:
   DuckDbWarehouse(std::unique_ptr<DuckDb> db, std::string wal_path)

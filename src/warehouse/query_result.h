@@ -10,7 +10,7 @@ namespace sluice {
 
 struct QueryResult {
   std::vector<std::string> columns;
-  std::vector<std::string> types;  // warehouse type names, e.g. BIGINT
+  std::vector<std::string> types;                             // warehouse type names, e.g. BIGINT
   std::vector<std::vector<std::optional<std::string>>> rows;  // nullopt is SQL NULL
 
   // The single value of a one-row, one-column result ("" when empty or NULL).

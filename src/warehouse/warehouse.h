@@ -51,6 +51,10 @@ class Warehouse {
   // Called by the loader when nothing is queued: the moment for the engine's housekeeping (DuckDB:
   // checkpoint the write-ahead log), which would otherwise stall a batch's commit.
   virtual Status Idle() { return Status::Ok(); }
+
+  // The largest record count up to `max_records` that suits the engine's storage blocks; sources cut
+  // batches by it (DuckDB: whole row groups, so bulk loads leave no small row groups to merge later).
+  virtual int64_t BatchRecordsFor(int64_t max_records) const { return max_records; }
 };
 
 // Opens the warehouse the config names (creating the DuckDB file and its folder when needed).
