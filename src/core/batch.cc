@@ -37,6 +37,15 @@ void Batch::Reset() {
   epoch = 0;
 }
 
+void Batch::Reserve(size_t records, size_t bytes) {
+  for (auto& c : columns) c.Reserve(records);
+  extra.Reserve(records);
+  row_partition.reserve(records);
+  row_offset.reserve(records);
+  landed_positions.reserve(records);
+  landing_data.reserve(bytes);
+}
+
 uint32_t Batch::PartitionIndex(const std::string& name) {
   for (size_t i = 0; i < partition_names.size(); ++i)
     if (partition_names[i] == name) return static_cast<uint32_t>(i);

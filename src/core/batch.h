@@ -21,8 +21,8 @@ struct DeadLetter {
   std::string partition;
   int64_t offset = 0;
   std::string error;
-  std::string raw;          // truncated to kDeadLetterRawLimit
-  int64_t raw_length = 0;   // the record's full length
+  std::string raw;         // truncated to kDeadLetterRawLimit
+  int64_t raw_length = 0;  // the record's full length
 };
 constexpr size_t kDeadLetterRawLimit = 64 * 1024;
 
@@ -38,27 +38,30 @@ class Batch {
   explicit Batch(const StreamConfig* stream);
 
   const StreamConfig& stream() const { return *stream_; }
-  std::string source;                              // source name
-  std::map<std::string, PartitionRange> ranges;    // partition -> offsets covered
-  std::vector<ColumnBuilder> columns;              // one per schema field
-  ColumnBuilder extra;                             // _extra JSON, null when nothing undeclared
-  std::vector<uint32_t> row_partition;             // per good row: index into partition_names
-  std::vector<int64_t> row_offset;                 // per good row: its offset in that partition
+  std::string source;                            // source name
+  std::map<std::string, PartitionRange> ranges;  // partition -> offsets covered
+  std::vector<ColumnBuilder> columns;            // one per schema field
+  ColumnBuilder extra;                           // _extra JSON, null when nothing undeclared
+  std::vector<uint32_t> row_partition;           // per good row: index into partition_names
+  std::vector<int64_t> row_offset;               // per good row: its offset in that partition
   std::vector<std::string> partition_names;
   std::vector<DeadLetter> dead_letters;
-  std::set<int64_t> event_hours;                   // hour starts (micros) of the good rows
-  int64_t late_rows = 0;                           // rows behind the watermark when read
-  std::string landing_data;                        // raw records, one per line, as read
+  std::set<int64_t> event_hours;                               // hour starts (micros) of the good rows
+  int64_t late_rows = 0;                                       // rows behind the watermark when read
+  std::string landing_data;                                    // raw records, one per line, as read
   std::vector<std::pair<uint32_t, int64_t>> landed_positions;  // per landed line: partition index, offset
-  int64_t read_records = 0;                        // good + dead
+  int64_t read_records = 0;                                    // good + dead
   int64_t read_bytes = 0;
-  int64_t received_at_us = 0;                      // when the batch was opened
-  std::string id;                                  // deterministic: source, partition, first offset
-  int64_t epoch = 0;  // the source's position epoch; bumped when a stale batch made it re-read checkpoints
+  int64_t received_at_us = 0;  // when the batch was opened
+  std::string id;              // deterministic: source, partition, first offset
+  int64_t epoch = 0;           // the source's position epoch; bumped when a stale batch made it re-read checkpoints
 
   // Empties the batch for reuse by the same source, keeping its buffers' capacity: a source that reuses
   // its batches stops paying page faults and regrowth copies for every cut.
   void Reset();
+  // Makes room for `records` records and `bytes` of raw input up front, so a fresh batch fills without
+  // regrowth copies (capacity is virtual until touched).
+  void Reserve(size_t records, size_t bytes);
 
   size_t rows() const { return row_offset.size(); }
   bool empty() const { return read_records == 0; }

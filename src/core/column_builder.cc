@@ -29,6 +29,27 @@ void ColumnBuilder::AppendNull() {
   }
 }
 
+void ColumnBuilder::Reserve(size_t rows) {
+  valid_.reserve(rows);
+  switch (type_->kind) {
+    case TypeKind::kString:
+    case TypeKind::kJson:
+      str_end_.reserve(rows);
+      break;
+    case TypeKind::kFloat64:
+      doubles_.reserve(rows);
+      break;
+    case TypeKind::kStruct:
+      for (auto& c : children_) c.Reserve(rows);
+      break;
+    case TypeKind::kList:
+      list_end_.reserve(rows);
+      break;
+    default:
+      ints_.reserve(rows);
+  }
+}
+
 void ColumnBuilder::Truncate(size_t rows) {
   if (rows >= valid_.size()) return;
   valid_.resize(rows);

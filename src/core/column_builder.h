@@ -45,6 +45,9 @@ class ColumnBuilder {
     list_end_.push_back((list_end_.empty() ? 0 : list_end_.back()) + count);
   }
 
+  // Makes room for `rows` rows without regrowth (a list's elements are not counted).
+  void Reserve(size_t rows);
+
   // Drops rows past `rows` (undo of a partly parsed record).
   void Truncate(size_t rows);
   void Clear() { Truncate(0); }
