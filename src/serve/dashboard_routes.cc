@@ -4,24 +4,13 @@
 
 #include <chrono>
 
-#include "core/record_parser.h"
 #include "serve/dashboard_json.h"
 #include "serve/embedded_file.h"
 #include "serve/format.h"
+#include "serve/json_error.h"
 
 namespace sluice {
 namespace {
-
-void SendError(httplib::Response& res, int code, const std::string& message, const std::string& sql = "") {
-  std::string body = "{\"error\":";
-  AppendJsonString(body, message);
-  if (!sql.empty()) {
-    body += ",\"sql\":";
-    AppendJsonString(body, sql);
-  }
-  res.status = code;
-  res.set_content(body + "}\n", "application/json");
-}
 
 const Dashboard* Find(const std::vector<Dashboard>& dashboards, const std::string& name) {
   for (const Dashboard& d : dashboards)
@@ -31,7 +20,7 @@ const Dashboard* Find(const std::vector<Dashboard>& dashboards, const std::strin
 
 void SendAsset(httplib::Response& res, const std::string& name) {
   const EmbeddedFile* f = FindEmbeddedFile(WebAssets(), name);
-  if (!f) return SendError(res, 404, "no asset named '" + name + "'");
+  if (!f) return SendJsonError(res, 404, "no asset named '" + name + "'");
   res.set_content(f->data.data(), f->data.size(), ContentTypeOf(name));
   res.set_header("Cache-Control", "no-cache");
 }
@@ -55,7 +44,7 @@ void SendChart(httplib::Response& res, const Dashboard& d, size_t index, Pipelin
                          std::to_string(kMaxChartRows) + " (aggregate, or add a range or LIMIT)");
   if (!st.ok()) {
     metrics.Add("sluice_dashboard_chart_errors_total", "dashboard=\"" + d.name + "\"", 1);
-    return SendError(res, 200, st.message(), sql);  // the request worked; the chart's query did not
+    return SendJsonError(res, 200, st.message(), sql);  // the request worked; the chart's query did not
   }
   char elapsed[32];
   std::snprintf(elapsed, sizeof elapsed, "%.1f", micros / 1000.0);
@@ -98,17 +87,17 @@ void RegisterDashboardRoutes(httplib::Server& srv, const std::vector<Dashboard>&
           [count, &dashboards](const httplib::Request& req, httplib::Response& res) {
             count("definition");
             const Dashboard* d = Find(dashboards, req.matches[1]);
-            if (!d) return SendError(res, 404, "no dashboard named '" + std::string(req.matches[1]) + "'");
+            if (!d) return SendJsonError(res, 404, "no dashboard named '" + std::string(req.matches[1]) + "'");
             res.set_content(DashboardJson(*d), "application/json");
           });
   srv.Get(R"(/api/dashboards/([A-Za-z0-9_-]+)/charts/(\d+))", [count, &dashboards, &pipeline](
                                                                   const httplib::Request& req, httplib::Response& res) {
     count("chart");
     const Dashboard* d = Find(dashboards, req.matches[1]);
-    if (!d) return SendError(res, 404, "no dashboard named '" + std::string(req.matches[1]) + "'");
+    if (!d) return SendJsonError(res, 404, "no dashboard named '" + std::string(req.matches[1]) + "'");
     size_t index = std::stoul(req.matches[2].str().substr(0, 9));
     if (index >= d->charts.size())
-      return SendError(res, 404, "dashboard '" + d->name + "' has " + std::to_string(d->charts.size()) + " charts");
+      return SendJsonError(res, 404, "dashboard '" + d->name + "' has " + std::to_string(d->charts.size()) + " charts");
     SendChart(res, *d, index, pipeline);
   });
 }

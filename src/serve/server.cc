@@ -8,21 +8,10 @@
 #include "core/record_parser.h"
 #include "serve/dashboard_routes.h"
 #include "serve/format.h"
+#include "serve/json_error.h"
 #include "serve/read_only_sql.h"
 
 namespace sluice {
-namespace {
-
-void SendJsonError(httplib::Response& res, int code, const std::string& message) {
-  std::string body = "{\"error\":";
-  AppendJsonString(body, message);
-  body += "}\n";
-  res.status = code;
-  res.set_content(body, "application/json");
-}
-
-}  // namespace
-
 Server::Server(const Config& config, Pipeline& pipeline) : config_(config), pipeline_(pipeline) {}
 
 Server::~Server() { Stop(); }
@@ -53,8 +42,9 @@ Status Server::Start(const std::string& listen) {
       for (const auto& sc : s->sources)
         if (sc.kind == "http") limit = sc.max_body_bytes;
     if (static_cast<int64_t>(req.body.size()) > limit)
-      return SendJsonError(res, 413, "body of " + std::to_string(req.body.size()) + " bytes is over the limit of " +
-                                         std::to_string(limit));
+      return SendJsonError(
+          res, 413,
+          "body of " + std::to_string(req.body.size()) + " bytes is over the limit of " + std::to_string(limit));
     auto r = pipeline_.Ingest(stream, req.body);
     if (!r.ok()) {
       if (r.status().IsNotFound()) return SendJsonError(res, 404, r.status().message());
@@ -96,8 +86,10 @@ Status Server::Start(const std::string& listen) {
   size_t colon = listen.rfind(':');
   std::string host = colon == std::string::npos ? "127.0.0.1" : listen.substr(0, colon);
   int port = colon == std::string::npos ? std::atoi(listen.c_str()) : std::atoi(listen.c_str() + colon + 1);
-  if (port == 0) port_ = srv.bind_to_any_port(host);
-  else port_ = srv.bind_to_port(host, port) ? port : -1;
+  if (port == 0)
+    port_ = srv.bind_to_any_port(host);
+  else
+    port_ = srv.bind_to_port(host, port) ? port : -1;
   if (port_ <= 0) return Status::Io("cannot listen on " + listen + " (is another sluice running?)");
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   spdlog::info("serving on http://{}:{}", host, port_);
