@@ -117,18 +117,6 @@ Result<std::future<Result<LoadOutcome>>> Pipeline::Enqueue(std::unique_ptr<Batch
   return fut;
 }
 
-namespace {
-
-// A batch with room for a full cut, capped so a generous limit does not reserve without end.
-std::unique_ptr<Batch> NewBatch(const StreamConfig& stream, const BatchCut& cut) {
-  auto batch = std::make_unique<Batch>(&stream);
-  batch->Reserve(static_cast<size_t>(std::min<int64_t>(cut.limits.max_records, 1 << 20)),
-                 static_cast<size_t>(std::min<int64_t>(cut.limits.max_bytes, 256 << 20)));
-  return batch;
-}
-
-}  // namespace
-
 void Pipeline::RunSource(SourceState& state, bool drain) {
   Source& src = *state.source;
   const StreamConfig& stream = src.stream();
@@ -159,8 +147,11 @@ void Pipeline::RunSource(SourceState& state, bool drain) {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_ && !error_.ok()) break;
     }
-    std::unique_ptr<Batch> batch = spare ? std::move(spare) : NewBatch(stream, cut);
+    std::unique_ptr<Batch> batch = spare ? std::move(spare) : std::make_unique<Batch>(&stream);
     batch->Reset();
+    // Room for a full cut (capped), also for a reused batch: its raw bytes were released once landed.
+    batch->Reserve(static_cast<size_t>(std::min<int64_t>(cut.limits.max_records, 1 << 20)),
+                   static_cast<size_t>(std::min<int64_t>(cut.limits.max_bytes, 256 << 20)));
     batch->source = src.name();
     batch->epoch = state.epoch;
     int64_t read_start = NowMicros();
