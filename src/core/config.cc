@@ -217,9 +217,13 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
   c.landing_path = c.Resolve(l.IsDefined() ? r.String(l, "path", "landing").value_or("data/landing") : "data/landing");
   YAML::Node s = root["server"];
   if (s.IsDefined()) {
-    r.CheckKeys(s, "server", {"listen", "token_env"});
+    r.CheckKeys(s, "server", {"listen", "token_env", "query_timeout", "max_rows"});
     c.listen = r.String(s, "listen", "server").value_or(c.listen);
     c.token_env = r.String(s, "token_env", "server").value_or("");
+    c.query_timeout_us = r.Duration(s, "query_timeout", "server").value_or(c.query_timeout_us);
+    if (c.query_timeout_us <= 0) r.Error(s["query_timeout"], "server.query_timeout", "must be positive");
+    c.max_rows = r.Int(s, "max_rows", "server").value_or(c.max_rows);
+    if (c.max_rows <= 0) r.Error(s["max_rows"], "server.max_rows", "must be positive");
   }
   YAML::Node streams = root["streams"];
   if (streams.IsDefined() && !streams.IsMap()) r.Error(streams, "streams", "expected a map of stream names");

@@ -58,6 +58,8 @@ struct Config {
   std::string landing_path;
   std::string listen = "127.0.0.1:8080";
   std::string token_env;  // name of the env var holding the API token (never the token itself)
+  int64_t query_timeout_us = 30'000'000;  // a reader query running longer is interrupted
+  int64_t max_rows = 100'000;             // a reader answer stops here and says it was truncated
   std::vector<StreamConfig> streams;
   std::string models_dir, dashboards_dir;
   YAML::Node rollups, collectors;  // read by src/transform and src/collect

@@ -9,7 +9,7 @@
 #include "serve/dashboard_routes.h"
 #include "serve/format.h"
 #include "serve/json_error.h"
-#include "serve/read_only_sql.h"
+#include "serve/query_routes.h"
 
 namespace sluice {
 Server::Server(const Config& config, Pipeline& pipeline) : config_(config), pipeline_(pipeline) {}
@@ -59,27 +59,7 @@ Status Server::Start(const std::string& listen) {
     body += ",\"loaded\":" + std::to_string(r->loaded) + ",\"dead_lettered\":" + std::to_string(r->dead) + "}\n";
     res.set_content(body, "application/json");
   });
-  auto query = [this](const httplib::Request& req, httplib::Response& res, const std::string& forced_format) {
-    std::string sql = req.get_param_value("sql");
-    if (sql.empty() && req.method == "POST" && !req.has_param("sql")) sql = req.body;
-    std::string format = forced_format.empty() ? req.get_param_value("format") : forced_format;
-    if (format.empty()) format = "json";
-    if (!IsReadOnlySql(sql)) return SendJsonError(res, 400, kReadOnlySqlError);
-    QueryResult result;
-    Status st = pipeline_.WithWarehouse([&](Warehouse& w) {
-      ASSIGN_OR_RETURN(result, w.Query(sql));
-      return Status::Ok();
-    });
-    if (!st.ok()) return SendJsonError(res, 400, st.message());
-    std::string type = format == "csv" ? "text/csv" : format == "json" ? "application/json" : "text/plain";
-    res.set_content(FormatResult(result, format), type);
-  };
-  srv.Get("/api/query", [query](const httplib::Request& req, httplib::Response& res) { query(req, res, ""); });
-  srv.Post("/api/query", [query](const httplib::Request& req, httplib::Response& res) { query(req, res, ""); });
-  srv.Get("/api/export.csv", [query](const httplib::Request& req, httplib::Response& res) {
-    query(req, res, "csv");
-    res.set_header("Content-Disposition", "attachment; filename=\"export.csv\"");
-  });
+  RegisterQueryRoutes(srv, pipeline_);
   RegisterDashboardRoutes(srv, dashboards_, pipeline_, !token.empty());
   srv.set_payload_max_length(1LL << 30);  // the per-stream limit answers 413 with a clear message instead
 
