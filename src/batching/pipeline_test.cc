@@ -17,6 +17,7 @@ class SlowWarehouse : public Warehouse {
   explicit SlowWarehouse(std::unique_ptr<Warehouse> inner) : inner_(std::move(inner)) {}
   Status Execute(const std::string& sql) override { return inner_->Execute(sql); }
   Result<QueryResult> Query(const std::string& sql) override { return inner_->Query(sql); }
+  Result<std::shared_ptr<Readers>> OpenReaders(size_t n) override { return inner_->OpenReaders(n); }
   Status Prepare(const Config& c) override { return inner_->Prepare(c); }
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& s) override { return inner_->Checkpoints(s); }
   Result<LoadOutcome> LoadBatch(const Batch& b, const std::string& f) override {

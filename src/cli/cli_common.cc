@@ -55,7 +55,12 @@ Result<WarehouseAccess> OpenForCommand(const Config& config) {
 }
 
 Result<QueryResult> RunQuery(WarehouseAccess& access, const Config& config, const std::string& sql) {
-  if (access.local) return access.local->Query(sql);
+  const ReadLimits limits{config.query_timeout_us, config.max_rows};
+  if (access.local) {
+    // The same reader, with the same limits, as the running server would use.
+    ASSIGN_OR_RETURN(auto readers, access.local->OpenReaders(1));
+    return readers->Query(sql, limits);
+  }
   httplib::Client client(access.remote_url);
   client.set_read_timeout(300, 0);
   httplib::Headers headers;
@@ -70,9 +75,12 @@ Result<QueryResult> RunQuery(WarehouseAccess& access, const Config& config, cons
   if (res->status != 200) {
     std::string_view msg;
     if (doc["error"].get(msg)) msg = res->body;
+    if (res->status == 504) return Status::TimedOut(std::string(msg));
+    if (res->status == 503) return Status::Retry(std::string(msg));
     return Status::Invalid(std::string(msg));
   }
   QueryResult r;
+  r.truncated = res->get_header_value("X-Sluice-Truncated") == "true";
   simdjson::dom::array rows;
   if (doc.get(rows)) return Status::Internal("bad answer from " + access.remote_url);
   for (auto row : rows) {

@@ -24,6 +24,8 @@ int Query(const Args& args) {
     return 1;
   }
   std::fputs(FormatResult(*r, args.Get("format", "table")).c_str(), stdout);
+  if (r->truncated)
+    std::fprintf(stderr, "note: the result was cut at %zu rows (server.max_rows)\n", r->rows.size());
   return 0;
 }
 

@@ -4,7 +4,7 @@ namespace sluice {
 
 std::string Status::ToString() const {
   static constexpr const char* kNames[] = {"OK",       "Invalid",  "NotFound", "Retry",
-                                           "AlreadyExists", "IO error", "Internal", "Cancelled"};
+                                           "AlreadyExists", "IO error", "Internal", "Cancelled", "Timed out"};
   if (ok()) return "OK";
   return std::string(kNames[static_cast<int>(code_)]) + ": " + message_;
 }

@@ -13,7 +13,7 @@
 
 namespace sluice {
 
-enum class StatusCode { kOk, kInvalid, kNotFound, kRetry, kAlreadyExists, kIo, kInternal, kCancelled };
+enum class StatusCode { kOk, kInvalid, kNotFound, kRetry, kAlreadyExists, kIo, kInternal, kCancelled, kTimedOut };
 
 class [[nodiscard]] Status {
  public:
@@ -26,6 +26,8 @@ class [[nodiscard]] Status {
   static Status Io(std::string m) { return {StatusCode::kIo, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+  // The operation ran out of its time budget and was stopped (a query past its timeout).
+  static Status TimedOut(std::string m) { return {StatusCode::kTimedOut, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -33,6 +35,7 @@ class [[nodiscard]] Status {
   bool IsRetry() const { return code_ == StatusCode::kRetry; }
   bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
   bool IsInvalid() const { return code_ == StatusCode::kInvalid; }
+  bool IsTimedOut() const { return code_ == StatusCode::kTimedOut; }
 
   // Returns this status with `context` prepended ("context: message"); Ok stays Ok.
   Status WithContext(const std::string& context) const {

@@ -8,6 +8,7 @@
 #include "serve/embedded_file.h"
 #include "serve/format.h"
 #include "serve/json_error.h"
+#include "serve/query_routes.h"
 
 namespace sluice {
 namespace {
@@ -26,22 +27,25 @@ void SendAsset(httplib::Response& res, const std::string& name) {
 }
 
 // Runs chart `index` of `d` and answers with its data or its error.
-void SendChart(httplib::Response& res, const Dashboard& d, size_t index, Pipeline& pipeline) {
-  Metrics& metrics = pipeline.metrics();
+void SendChart(httplib::Response& res, const Dashboard& d, size_t index, Readers& readers, const ReadLimits& limits,
+               Metrics& metrics) {
   const ChartConfig& chart = d.charts[index];
   const std::string sql = chart.QuerySql();
   auto start = std::chrono::steady_clock::now();
+  // One row past the chart's cap tells a too-long result from one that fits.
+  ReadLimits chart_limits = limits;
+  chart_limits.max_rows = std::min<int64_t>(limits.max_rows, kMaxChartRows + 1);
+  auto answer = RunReaderQuery(readers, chart_limits, metrics, "dashboard_chart", sql);
+  Status st = answer.status();
   QueryResult result;
-  Status st = pipeline.WithWarehouse([&](Warehouse& w) {
-    ASSIGN_OR_RETURN(result, w.Query(sql));
-    return Status::Ok();
-  });
+  if (answer.ok()) result = std::move(*answer);
   int64_t micros =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
   metrics.Add("sluice_dashboard_query_micros_total", "", micros);
-  if (st.ok() && result.rows.size() > kMaxChartRows)
-    st = Status::Invalid("the query returned " + std::to_string(result.rows.size()) + " rows; a chart shows at most " +
-                         std::to_string(kMaxChartRows) + " (aggregate, or add a range or LIMIT)");
+  if (st.ok() && result.truncated)
+    st = Status::Invalid("the query returned more than " + std::to_string(result.rows.size() - 1) +
+                         " rows; a chart shows at most " + std::to_string(chart_limits.max_rows - 1) +
+                         " (aggregate, or add a range or LIMIT)");
   if (!st.ok()) {
     metrics.Add("sluice_dashboard_chart_errors_total", "dashboard=\"" + d.name + "\"", 1);
     return SendJsonError(res, 200, st.message(), sql);  // the request worked; the chart's query did not
@@ -58,9 +62,8 @@ bool IsPublicDashboardPath(const std::string& path) {
   return path == "/" || path == "/api/auth" || path.starts_with("/dashboards/") || path.starts_with("/assets/");
 }
 
-void RegisterDashboardRoutes(httplib::Server& srv, const std::vector<Dashboard>& dashboards, Pipeline& pipeline,
-                             bool token_required) {
-  Metrics& metrics = pipeline.metrics();
+void RegisterDashboardRoutes(httplib::Server& srv, const std::vector<Dashboard>& dashboards, Readers& readers,
+                             const ReadLimits& limits, Metrics& metrics, bool token_required) {
   auto count = [&metrics](const char* route) {
     metrics.Add("sluice_dashboard_requests_total", std::string("route=\"") + route + "\"", 1);
   };
@@ -90,7 +93,7 @@ void RegisterDashboardRoutes(httplib::Server& srv, const std::vector<Dashboard>&
             if (!d) return SendJsonError(res, 404, "no dashboard named '" + std::string(req.matches[1]) + "'");
             res.set_content(DashboardJson(*d), "application/json");
           });
-  srv.Get(R"(/api/dashboards/([A-Za-z0-9_-]+)/charts/(\d+))", [count, &dashboards, &pipeline](
+  srv.Get(R"(/api/dashboards/([A-Za-z0-9_-]+)/charts/(\d+))", [count, &dashboards, &readers, limits, &metrics](
                                                                   const httplib::Request& req, httplib::Response& res) {
     count("chart");
     const Dashboard* d = Find(dashboards, req.matches[1]);
@@ -98,7 +101,7 @@ void RegisterDashboardRoutes(httplib::Server& srv, const std::vector<Dashboard>&
     size_t index = std::stoul(req.matches[2].str().substr(0, 9));
     if (index >= d->charts.size())
       return SendJsonError(res, 404, "dashboard '" + d->name + "' has " + std::to_string(d->charts.size()) + " charts");
-    SendChart(res, *d, index, pipeline);
+    SendChart(res, *d, index, readers, limits, metrics);
   });
 }
 

@@ -11,16 +11,17 @@
 // The page and assets hold no data and are served without a token, so the page can ask for one; the API
 // goes through the server's bearer-token check. Counters: sluice_dashboard_requests_total{route=..},
 // sluice_dashboard_chart_errors_total{dashboard=..}, sluice_dashboard_query_micros_total.
-// Thread-safety: handlers run on the server's pool; the dashboards are immutable, queries go through
-// Pipeline::WithWarehouse.
+// Thread-safety: handlers run on the server's pool; the dashboards are immutable, queries run on the
+// warehouse's readers (reader.h) within the server's limits.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "batching/pipeline.h"
+#include "core/metrics.h"
 #include "serve/dashboard_config.h"
+#include "warehouse/reader.h"
 
 namespace httplib {
 class Server;
@@ -28,10 +29,10 @@ class Server;
 
 namespace sluice {
 
-// `dashboards` and `pipeline` must outlive `server`'s handlers. `token_required`: the server checks a bearer
-// token (answered by /api/auth).
-void RegisterDashboardRoutes(httplib::Server& server, const std::vector<Dashboard>& dashboards, Pipeline& pipeline,
-                             bool token_required);
+// `dashboards`, `readers` and `metrics` must outlive `server`'s handlers. `token_required`: the server checks a
+// bearer token (answered by /api/auth).
+void RegisterDashboardRoutes(httplib::Server& server, const std::vector<Dashboard>& dashboards, Readers& readers,
+                             const ReadLimits& limits, Metrics& metrics, bool token_required);
 
 // Whether `path` is the page, one of its assets or /api/auth (served without a token).
 bool IsPublicDashboardPath(const std::string& path);

@@ -70,7 +70,8 @@ rollups:
         "(TIMESTAMP '2026-11-01 10:00:00', 2, 3, 0), (TIMESTAMP '2026-11-01 11:00:00', 1, 1, 1)) t(hour, ad_id, start, "
         "click)"));
     pipeline_ = std::make_unique<Pipeline>(*config_, *warehouse_, metrics_);
-    server_ = std::make_unique<Server>(*config_, *pipeline_);
+    ASSIGN_OR_RETURN(auto readers, warehouse_->OpenReaders(2));
+    server_ = std::make_unique<Server>(*config_, *pipeline_, readers);
     return server_->Start("127.0.0.1:0");
   }
 

@@ -26,8 +26,8 @@ void AppendJsonCell(std::string& out, const QueryResult& r, size_t c, const std:
     out += "null";
   else if ((IsNumericType(type) && *v != "nan" && *v != "inf" && *v != "-inf") || type == "BOOLEAN")
     out += *v;
-  else if (type == "JSON")
-    out += *v;
+  else if (type == "JSON" || type == "LIST" || type == "ARRAY" || type == "STRUCT" || type == "MAP")
+    out += *v;  // already JSON text (the reader renders nested values as JSON)
   else
     AppendJsonString(out, *v);
 }
@@ -58,7 +58,8 @@ std::string FormatTable(const QueryResult& r) {
     for (const auto& v : row) cells.push_back(v.value_or("NULL"));
     out += line(cells, false);
   }
-  out += "(" + std::to_string(r.rows.size()) + (r.rows.size() == 1 ? " row)\n" : " rows)\n");
+  out += "(" + std::to_string(r.rows.size()) + (r.rows.size() == 1 ? " row" : " rows") +
+         (r.truncated ? ", cut at server.max_rows)\n" : ")\n");
   return out;
 }
 

@@ -1,12 +1,12 @@
 #include "warehouse/duckdb_adapter.h"
 
-#include <duckdb.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
+
+#include "warehouse/duckdb_internal.h"
 
 namespace sluice {
 
@@ -27,7 +27,7 @@ struct RowsJob {
 }  // namespace
 
 struct DuckDb::Impl {
-  duckdb_database db = nullptr;
+  std::shared_ptr<DuckDbInstance> instance;  // shared with the readers' connections
   duckdb_connection conn = nullptr;
   std::atomic<RowsJob*> job{nullptr};
   uint64_t last_job_id = 0;
@@ -40,7 +40,6 @@ struct DuckDb::Impl {
 
   ~Impl() {
     if (conn) duckdb_disconnect(&conn);
-    if (db) duckdb_close(&db);
   }
 };
 
@@ -221,21 +220,49 @@ void ScanRows(duckdb_function_info info, duckdb_data_chunk output) {
 DuckDb::DuckDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 DuckDb::~DuckDb() = default;
 
-Result<std::unique_ptr<DuckDb>> DuckDb::Open(const std::string& path) {
+// Settings every sluice database opens with. Sluice's own work needs no file or network access through SQL
+// (rows arrive through sluice_rows(), landing is written by sluice), so the engine's guard is on for the
+// whole instance: no reads or writes of files, no ATTACH of files, no extensions installed or loaded, and
+// the configuration locked so no statement can turn any of it back on. Readers rely on this (reader.h).
+constexpr std::pair<const char*, const char*> kLockedDownSettings[] = {
+    {"enable_external_access", "false"},
+    {"autoinstall_known_extensions", "false"},
+    {"autoload_known_extensions", "false"},
+    {"allow_community_extensions", "false"},
+    // Parallel inserts interleave the insert threads' row groups (rows within each stay ordered); set here
+    // because the locked configuration allows no SET afterwards.
+    {"preserve_insertion_order", "false"},
+};
+
+Result<std::unique_ptr<DuckDb>> DuckDb::Open(const std::string& path,
+                                             const std::vector<std::pair<std::string, std::string>>& settings) {
   auto impl = std::make_unique<Impl>();
+  impl->instance = std::make_shared<DuckDbInstance>();
   char* err = nullptr;
   duckdb_config config;
   duckdb_create_config(&config);
-  if (duckdb_open_ext(path == ":memory:" ? nullptr : path.c_str(), &impl->db, config, &err) == DuckDBError) {
-    std::string msg = err ? err : "unknown error";
+  Status st;
+  auto set = [&](const char* name, const char* value) {
+    if (st.ok() && duckdb_set_config(config, name, value) == DuckDBError)
+      st = Status::Internal(std::string("DuckDB refused the setting ") + name + " = " + value);
+  };
+  for (const auto& [name, value] : kLockedDownSettings) set(name, value);
+  for (const auto& [name, value] : settings) set(name.c_str(), value.c_str());
+  set("lock_configuration", "true");
+  if (st.ok() && duckdb_open_ext(path == ":memory:" ? nullptr : path.c_str(), &impl->instance->db, config, &err) ==
+                     DuckDBError) {
+    st = Status::Io("cannot open DuckDB database '" + path + "': " + (err ? err : "unknown error"));
     duckdb_free(err);
-    duckdb_destroy_config(&config);
-    return Status::Io("cannot open DuckDB database '" + path + "': " + msg);
   }
   duckdb_destroy_config(&config);
-  if (duckdb_connect(impl->db, &impl->conn) == DuckDBError)
+  RETURN_IF_ERROR(st);
+  if (duckdb_connect(impl->instance->db, &impl->conn) == DuckDBError)
     return Status::Io("cannot connect to DuckDB '" + path + "'");
   return std::unique_ptr<DuckDb>(new DuckDb(std::move(impl)));
+}
+
+Result<std::shared_ptr<Readers>> DuckDb::OpenReaders(size_t connections) {
+  return MakeDuckDbReaders(impl_->instance, connections);
 }
 
 Status DuckDb::Impl::RegisterRowsFunction() {
@@ -296,20 +323,16 @@ Status DuckDb::Impl::ExecuteSharingCores(const std::string& sql) {
 Status DuckDb::Execute(std::string_view sql) {
   ResultGuard g;
   std::string text(sql);
-  if (duckdb_query(impl_->conn, text.c_str(), &g.r) == DuckDBError) {
-    const char* e = duckdb_result_error(&g.r);
-    return Status::Invalid(e ? e : "query failed");
-  }
+  if (duckdb_query(impl_->conn, text.c_str(), &g.r) == DuckDBError)
+    return StatusFromDuckDb(duckdb_result_error_type(&g.r), duckdb_result_error(&g.r));
   return Status::Ok();
 }
 
 Result<QueryResult> DuckDb::Query(std::string_view sql) {
   ResultGuard g;
   std::string text(sql);
-  if (duckdb_query(impl_->conn, text.c_str(), &g.r) == DuckDBError) {
-    const char* e = duckdb_result_error(&g.r);
-    return Status::Invalid(e ? e : "query failed");
-  }
+  if (duckdb_query(impl_->conn, text.c_str(), &g.r) == DuckDBError)
+    return StatusFromDuckDb(duckdb_result_error_type(&g.r), duckdb_result_error(&g.r));
   QueryResult out;
   idx_t cols = duckdb_column_count(&g.r);
   for (idx_t c = 0; c < cols; ++c) {
@@ -391,14 +414,12 @@ Status DuckDb::Append(const std::string& table, const std::vector<AppendSource>&
   }
   RETURN_IF_ERROR(impl_->RegisterRowsFunction());
   impl_->job.store(&job);
-  // Parallel insert needs DuckDB free to interleave the threads' row groups; rows within each stay ordered.
-  Status st = Execute("SET preserve_insertion_order = false");
-  if (st.ok())
-    st = impl_
-             ->ExecuteSharingCores("INSERT INTO \"" + table + "\" SELECT * FROM sluice_rows(" + std::to_string(job.id) +
-                                   ")")
-             .WithContext("append to " + table);
-  (void)Execute("RESET preserve_insertion_order");
+  // Parallel insert interleaves the threads' row groups (preserve_insertion_order is off for the database);
+  // rows within each stay ordered.
+  Status st = impl_
+                  ->ExecuteSharingCores("INSERT INTO \"" + table + "\" SELECT * FROM sluice_rows(" +
+                                        std::to_string(job.id) + ")")
+                  .WithContext("append to " + table);
   impl_->job.store(nullptr);
   return st;
 }

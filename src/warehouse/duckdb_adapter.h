@@ -1,6 +1,7 @@
 // DuckDb: the one owner of DuckDB's C API. Everything else in sluice talks to DuckDB through this class and
 // never includes duckdb.h; DuckDB's states and error strings become Status here.
-// Thread-safety: one connection; callers serialise (the loader thread owns it while `sluice run` runs).
+// Thread-safety: one connection; callers serialise (the loader thread owns it while `sluice run` runs). The
+// readers it opens are thread-safe and independent of it.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "core/column_builder.h"
 #include "core/status.h"
 #include "warehouse/query_result.h"
+#include "warehouse/reader.h"
 
 namespace sluice {
 
@@ -28,11 +30,18 @@ struct AppendSource {
 
 class DuckDb {
  public:
-  // Opens (creating if needed) the database file; ":memory:" for an in-memory one.
-  static Result<std::unique_ptr<DuckDb>> Open(const std::string& path);
+  // Opens (creating if needed) the database file; ":memory:" for an in-memory one. `settings` are DuckDB
+  // configuration options (name, value). Every database opens locked down: no file or network access from
+  // SQL, no extensions, and a locked configuration (so `settings` are the last word on configuration).
+  static Result<std::unique_ptr<DuckDb>> Open(const std::string& path,
+                                              const std::vector<std::pair<std::string, std::string>>& settings = {});
   ~DuckDb();
   DuckDb(const DuckDb&) = delete;
   DuckDb& operator=(const DuckDb&) = delete;
+
+  // A pool of `connections` reader connections on this database (reader.h); they keep the database open
+  // while they live.
+  Result<std::shared_ptr<Readers>> OpenReaders(size_t connections);
 
   Status Execute(std::string_view sql);
   Result<QueryResult> Query(std::string_view sql);

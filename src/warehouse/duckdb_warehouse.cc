@@ -110,12 +110,11 @@ Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   }
-  ASSIGN_OR_RETURN(auto db, DuckDb::Open(path));
   // DuckDB checkpoints inside a COMMIT whose estimated size (optimistically written rows included) passes
   // this threshold: at the default 16MB every bulk batch paid a 0.2-0.8 s single-threaded checkpoint. Big
   // batches are written to the file during their INSERT and add little to the WAL, so the threshold is
   // raised to a safety net and the loader checkpoints when idle instead (Idle).
-  RETURN_IF_ERROR(db->Execute("SET checkpoint_threshold = '" + std::string(kCheckpointThreshold) + "'"));
+  ASSIGN_OR_RETURN(auto db, DuckDb::Open(path, {{"checkpoint_threshold", kCheckpointThreshold}}));
   return std::unique_ptr<DuckDbWarehouse>(new DuckDbWarehouse(std::move(db), path == ":memory:" ? "" : path + ".wal"));
 }
 

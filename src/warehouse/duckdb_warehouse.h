@@ -15,6 +15,7 @@ class DuckDbWarehouse : public Warehouse {
 
   Status Execute(const std::string& sql) override { return db_->Execute(sql); }
   Result<QueryResult> Query(const std::string& sql) override { return db_->Query(sql); }
+  Result<std::shared_ptr<Readers>> OpenReaders(size_t connections) override { return db_->OpenReaders(connections); }
   Status Prepare(const Config& config) override;
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) override;
   Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) override;

@@ -62,7 +62,8 @@ TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
   Config c = MakeConfig();
   auto w = DuckDbWarehouse::Open(path_);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
-  ASSERT_TRUE((*w)->Prepare(c).ok());
+  Status prepared = (*w)->Prepare(c);
+  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
   Batch b = MakeBatch(
       c.streams[0], 10,
       {R"({"ts":"2015-01-01T13:00:00Z","kind":"b","actor":{"id":2,"login":"y"},"tags":["t1","t2"]})",
@@ -119,7 +120,8 @@ TEST_F(DuckDbWarehouseTest, AddedFieldBecomesAColumnAndSurvivesReopen) {
   {
     Config c = MakeConfig();
     auto w = DuckDbWarehouse::Open(path_);
-    ASSERT_TRUE((*w)->Prepare(c).ok());
+    Status prepared = (*w)->Prepare(c);
+  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
     ASSERT_EQ(*(*w)->LoadBatch(MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-01T12:00:00Z","n":5})"}), "f"),
               LoadOutcome::kLoaded);
     EXPECT_EQ(Q(**w, "SELECT _extra->>'n' FROM raw_ev"), "5");
@@ -137,7 +139,8 @@ TEST_F(DuckDbWarehouseTest, ReplaySkipsKnownAndOverlappingBatchesAndNeverMovesCh
   Config c = MakeConfig();
   auto w = DuckDbWarehouse::Open(path_);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
-  ASSERT_TRUE((*w)->Prepare(c).ok());
+  Status prepared = (*w)->Prepare(c);
+  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
   Warehouse& wh = **w;
   ASSERT_EQ(*wh.LoadBatch(MakeBatch(c.streams[0], 10, {R"({"ts":"2015-01-01T12:00:00Z","kind":"b"})"}), "f"),
             LoadOutcome::kLoaded);

@@ -12,6 +12,7 @@ struct QueryResult {
   std::vector<std::string> columns;
   std::vector<std::string> types;                             // warehouse type names, e.g. BIGINT
   std::vector<std::vector<std::optional<std::string>>> rows;  // nullopt is SQL NULL
+  bool truncated = false;  // the query had more rows than these (a reader's max_rows)
 
   // The single value of a one-row, one-column result ("" when empty or NULL).
   std::string Scalar() const {

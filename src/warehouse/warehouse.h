@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "warehouse/query_result.h"
+#include "warehouse/reader.h"
 
 namespace sluice {
 
@@ -22,6 +23,11 @@ class Warehouse {
  public:
   virtual ~Warehouse() = default;
 
+  // A pool of `connections` connections for people's queries, apart from this one (reader.h). The pool is
+  // thread-safe and may be used from any thread while the loader uses this object.
+  virtual Result<std::shared_ptr<Readers>> OpenReaders(size_t connections) = 0;
+
+  // Sluice's own SQL, on the loader's connection (transforms, collectors, system tables); never people's.
   // Runs a statement that returns nothing of interest.
   virtual Status Execute(const std::string& sql) = 0;
   // Runs a query and materialises its result.
