@@ -1,5 +1,6 @@
-// Whether a SQL text only reads the warehouse: the query API and dashboards must not let a viewer change it.
-// Pure function; thread-safe.
+// Whether a SQL text looks like one statement that reads: a friendly first error for dashboard charts, given
+// at load with file and line. It is not the guard: readers (warehouse/reader.h) have the engine refuse
+// anything else when the SQL runs. Pure function; thread-safe.
 #pragma once
 
 #include <string>
