@@ -235,7 +235,8 @@ constexpr std::pair<const char*, const char*> kLockedDownSettings[] = {
 };
 
 Result<std::unique_ptr<DuckDb>> DuckDb::Open(const std::string& path,
-                                             const std::vector<std::pair<std::string, std::string>>& settings) {
+                                             const std::vector<std::pair<std::string, std::string>>& settings,
+                                             bool lock_down) {
   auto impl = std::make_unique<Impl>();
   impl->instance = std::make_shared<DuckDbInstance>();
   char* err = nullptr;
@@ -246,9 +247,10 @@ Result<std::unique_ptr<DuckDb>> DuckDb::Open(const std::string& path,
     if (st.ok() && duckdb_set_config(config, name, value) == DuckDBError)
       st = Status::Internal(std::string("DuckDB refused the setting ") + name + " = " + value);
   };
-  for (const auto& [name, value] : kLockedDownSettings) set(name, value);
+  if (lock_down)
+    for (const auto& [name, value] : kLockedDownSettings) set(name, value);
   for (const auto& [name, value] : settings) set(name.c_str(), value.c_str());
-  set("lock_configuration", "true");
+  if (lock_down) set("lock_configuration", "true");
   if (st.ok() && duckdb_open_ext(path == ":memory:" ? nullptr : path.c_str(), &impl->instance->db, config, &err) ==
                      DuckDBError) {
     st = Status::Io("cannot open DuckDB database '" + path + "': " + (err ? err : "unknown error"));

@@ -31,10 +31,12 @@ struct AppendSource {
 class DuckDb {
  public:
   // Opens (creating if needed) the database file; ":memory:" for an in-memory one. `settings` are DuckDB
-  // configuration options (name, value). Every database opens locked down: no file or network access from
-  // SQL, no extensions, and a locked configuration (so `settings` are the last word on configuration).
+  // configuration options (name, value). A database opens locked down: no file or network access from SQL, no
+  // extensions, and a locked configuration (so `settings` are the last word on configuration). Only a
+  // benchmark's baseline, which times DuckDB's own read_json, opens one with `lock_down` false.
   static Result<std::unique_ptr<DuckDb>> Open(const std::string& path,
-                                              const std::vector<std::pair<std::string, std::string>>& settings = {});
+                                              const std::vector<std::pair<std::string, std::string>>& settings = {},
+                                              bool lock_down = true);
   ~DuckDb();
   DuckDb(const DuckDb&) = delete;
   DuckDb& operator=(const DuckDb&) = delete;

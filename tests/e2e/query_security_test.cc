@@ -188,7 +188,7 @@ TEST_F(QuerySecurityTest, EveryProbeIsRefusedOnEveryRouteAndChangesNothing) {
   for (const auto& p : probes)
     if (IsReadOnlySql(p)) charts.push_back(p);
   ASSERT_GE(charts.size(), 10u);
-  StartRun(charts);
+  ASSERT_NO_FATAL_FAILURE(StartRun(charts));
   ASSERT_EQ(Ingest("{\"ts\":\"2026-11-01T10:00:00Z\",\"n\":1}\n{\"ts\":\"2026-11-01T10:00:01Z\",\"n\":2}\n").code, 200);
   // sluice's own transform loop creates its cursor table a second after a batch: let it settle first.
   for (int i = 0; i < 100 && State().find("_sluice_transform_cursor") == std::string::npos; ++i)
@@ -239,7 +239,7 @@ TEST_F(QuerySecurityTest, EveryProbeIsRefusedOnEveryRouteAndChangesNothing) {
 }
 
 TEST_F(QuerySecurityTest, ResultsStopAtMaxRowsAndMemoryStaysBounded) {
-  StartRun({"SELECT * FROM range(100000)"}, ", max_rows: 50000");
+  ASSERT_NO_FATAL_FAILURE(StartRun({"SELECT * FROM range(100000)"}, ", max_rows: 50000"));
   Answer big = Get("/api/query?format=csv&sql=" + UrlEncode("SELECT * FROM range(100000000)"));
   ASSERT_EQ(big.code, 200) << big.body.substr(0, 200);
   EXPECT_EQ(big.truncated, "true");
@@ -270,7 +270,7 @@ constexpr const char* kSlowQuery =
     "SELECT count(*) FROM range(3000000) a, range(3000000) b WHERE (a.range * 7 + b.range) % 1000003 = 1";
 
 TEST_F(QuerySecurityTest, ALongQueryDelaysNeitherIngestNorOtherQueriesAndIsInterruptedAtTheTimeout) {
-  StartRun({}, ", query_timeout: 60s");
+  ASSERT_NO_FATAL_FAILURE(StartRun({"SELECT 1 AS one"}, ", query_timeout: 60s"));
   const auto start = Clock::now();
   auto slow = std::async(std::launch::async, [&] { return Get("/api/query?sql=" + UrlEncode(kSlowQuery), 120); });
   std::this_thread::sleep_for(std::chrono::seconds(1));
