@@ -12,11 +12,15 @@
 #include "batching/pipeline.h"
 #include "cli/cli.h"
 #include "core/time.h"
+#include "serve/exposure.h"
 #include "serve/server.h"
 #include "transform/transformer.h"
 
 namespace sluice::cli {
 namespace {
+
+// Reader connections for the query API and dashboards: queries beyond these wait for a free one.
+constexpr size_t kReaderConnections = 4;
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
@@ -78,6 +82,12 @@ class Progress {
 int Ingest(const Args& args, bool once) {
   auto config = LoadConfigFromArgs(args);
   if (!config) return 1;
+  // Who may reach the server is settled before anything is read: a refused exposure must not ingest first.
+  if (!once)
+    if (auto token = ResolveServerToken(*config, args.Get("listen", config->listen)); !token.ok()) {
+      spdlog::error("{}", token.status().message());
+      return 1;
+    }
   auto warehouse = OpenWarehouse(*config);
   if (!warehouse.ok()) {
     spdlog::error("{}", warehouse.status().message());
@@ -104,7 +114,15 @@ int Ingest(const Args& args, bool once) {
   }
   std::unique_ptr<Server> server;
   if (!once) {
-    server = std::make_unique<Server>(*config, pipeline);
+    // People's queries get their own connections: they never wait for the loader nor delay a commit.
+    auto readers = (*warehouse)->OpenReaders(kReaderConnections);
+    if (!readers.ok()) {
+      spdlog::error("{}", readers.status().message());
+      pipeline.Stop();
+      (void)pipeline.Wait();
+      return 1;
+    }
+    server = std::make_unique<Server>(*config, pipeline, *readers);
     if (Status st = server->Start(args.Get("listen", config->listen)); !st.ok()) {
       spdlog::error("{}", st.message());
       pipeline.Stop();

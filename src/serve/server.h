@@ -1,14 +1,17 @@
 // Server: sluice's HTTP API while `sluice run` owns the warehouse.
-//   POST /ingest/<stream>   NDJSON body; answers after the batch holding it committed:
-//                           {"batch_id":..,"loaded":n,"dead_lettered":n}; 413 past the size limit; 503 when
-//                           the pipeline is behind (with Retry-After), 404 for an unknown stream.
-//   GET|POST /api/query     sql=...&format=json|csv|table; runs read-only SQL on the warehouse.
+//   POST /ingest/<stream>   NDJSON body (any Content-Type; gzip or zstd Content-Encoding): ingest_route.h.
+//   GET|POST /api/query     sql=...&format=json|csv|table; runs read-only SQL on the warehouse (query_routes.h).
 //   GET /api/export.csv     sql=...; the same as CSV, as a download.
-//   GET /metrics            Prometheus text of every counter.
+//   GET /metrics            Prometheus text of every counter, with sluice_http_requests_total{route,code} and
+//                           the sluice_http_request_seconds{route} histogram (http_metrics.h).
 //   GET /healthz            ok
 //   GET /, /dashboards/<name>, /api/dashboards/...   the dashboards (dashboard_routes.h)
-// When server.token_env names a set environment variable, every endpoint but /healthz, /metrics and the
-// dashboard page with its assets (which hold no data) needs "Authorization: Bearer <token>".
+// Exposure (exposure.h, access.h): without a token, Start refuses a listen address other than loopback, and
+// requests must name a loopback Host (DNS rebinding) and, when they change state, come from no other origin
+// (403). A server.token_env naming an unset or empty variable is an error at Start. With a token, every
+// endpoint but /healthz, /metrics and the dashboard page with its assets (which hold no data) needs
+// "Authorization: Bearer <token>" (401), compared in constant time, from any host.
+// No request body longer than the largest http source max_body (64 MiB without one) is read (413).
 // Thread-safety: Start/Stop from one thread; handlers run on the server's thread pool.
 #pragma once
 
@@ -20,6 +23,7 @@
 #include "batching/pipeline.h"
 #include "core/config.h"
 #include "serve/dashboard_config.h"
+#include "warehouse/reader.h"
 
 namespace httplib {
 class Server;
@@ -29,10 +33,12 @@ namespace sluice {
 
 class Server {
  public:
-  Server(const Config& config, Pipeline& pipeline);
+  // People's queries (query API, dashboards) run on `readers`, never on the pipeline's loader connection.
+  Server(const Config& config, Pipeline& pipeline, std::shared_ptr<Readers> readers);
   ~Server();
-  // Loads the dashboards (an invalid one is an error here, at start), binds `listen` (host:port; port 0
-  // picks a free one) and serves on a background thread.
+  // Checks the exposure rules (Invalid with the reason, naming the config field), loads the dashboards (an
+  // invalid one is an error here, at start), binds `listen` (host:port or [v6]:port; port 0 picks a free
+  // one) and serves on a background thread.
   Status Start(const std::string& listen);
   void Stop();
   int port() const { return port_; }
@@ -40,6 +46,7 @@ class Server {
  private:
   const Config& config_;
   Pipeline& pipeline_;
+  std::shared_ptr<Readers> readers_;
   std::vector<Dashboard> dashboards_;  // read at Start; the routes hold references into it
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
