@@ -54,8 +54,19 @@ Status Server::Start(const std::string& listen) {
     auto refusal =
         CheckAccess(policy, {req.method, req.path, req.get_header_value("Host"), req.get_header_value("Origin"),
                              req.get_header_value("Sec-Fetch-Site"), req.get_header_value("Authorization")});
-    if (refusal) SendJsonError(res, refusal->code, refusal->message);
-    return refusal.has_value();
+    if (refusal) {
+      SendJsonError(res, refusal->code, refusal->message);
+      return true;
+    }
+    // httplib inflates a gzip, deflate or br body itself, with no bound on the inflated size, for every route
+    // but the ingest route (which reads the raw body and decodes within max_body).
+    std::string encoding = req.get_header_value("Content-Encoding");
+    if (CarriesBody(req.method) && !encoding.empty() && encoding != "identity" &&
+        RouteLabel(req.path) != "/ingest/<stream>") {
+      SendJsonError(res, 415, "Content-Encoding '" + encoding + "' is accepted only on POST /ingest/<stream>");
+      return true;
+    }
+    return false;
   };
   // A refused request's body is still read (and dropped) before the answer: left on a kept-alive connection
   // it would be parsed as the next request, so a page could smuggle a same-origin-looking POST inside the

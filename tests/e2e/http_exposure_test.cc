@@ -262,6 +262,10 @@ TEST_F(HttpExposureTest, IngestTakesWhatClientsSendAndRefusesBombs) {
   EXPECT_NE(Shell("cat " + Path("bomb.out")).second.find("decoded body is over the limit of 1048576 bytes"),
             std::string::npos)
       << Shell("cat " + Path("bomb.out")).second;
+  // Other routes take no encoded body: httplib would inflate it without a bound.
+  auto query_bomb = Shell("curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Encoding: gzip' --data-binary @" +
+                          Path("bomb.gz") + " " + Url("/api/query"));
+  EXPECT_EQ(query_bomb.second, "415");
   // A plain body past the limit: refused before it is sent (curl asks with Expect: 100-continue past 1 MB).
   Write("big.ndjson", Lines(40000));  // ~2 MB
   auto big = Shell("curl -sS -o " + Path("big.out") + " -w '%{http_code}' --data-binary @" + Path("big.ndjson") + " " +
