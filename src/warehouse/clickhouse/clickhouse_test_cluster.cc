@@ -81,8 +81,10 @@ std::string Tail(const std::string& path, size_t bytes) {
   return text;
 }
 
-// ZooKeeper's four-letter "ruok" on 127.0.0.1:port; true when it answers "imok".
-bool ZooKeeperOk(int port) {
+// ZooKeeper's four-letter "srvr" on 127.0.0.1:port; true once it serves requests. ("ruok" is not enough: it
+// answers "imok" before the server takes sessions, and a clickhouse-server 18.16 whose first ZooKeeper
+// connection failed crashes at its first ON CLUSTER query.)
+bool ZooKeeperServing(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
   timeval tv{1, 0};
@@ -92,14 +94,13 @@ bool ZooKeeperOk(int port) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = false;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && write(fd, "ruok", 4) == 4) {
-    char buf[8] = {};
-    ssize_t n = read(fd, buf, 4);
-    ok = n == 4 && std::memcmp(buf, "imok", 4) == 0;
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && write(fd, "srvr", 4) == 4) {
+    char buf[512];
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<size_t>(n));
   }
   close(fd);
-  return ok;
+  return answer.find("Mode: standalone") != std::string::npos;
 }
 
 std::string Xml(const std::string& tag, const std::string& value) { return "<" + tag + ">" + value + "</" + tag + ">"; }
@@ -203,14 +204,14 @@ Status ClickHouseTestCluster::StartZooKeeper() {
                      cfg};
   RETURN_IF_ERROR(StartProcess(zookeeper_));
   auto deadline = Clock::now() + options_.start_timeout;
-  while (!ZooKeeperOk(zookeeper_port_)) {
+  while (!ZooKeeperServing(zookeeper_port_)) {
     if (!ProcessRunning(zookeeper_)) {
       return Status::Internal("zookeeper exited at start; its log ends with:\n" + Tail(zookeeper_.stdio_path, 4000));
     }
     if (Clock::now() > deadline) {
       std::string tail = Tail(zookeeper_.stdio_path, 4000);
       StopProcess(zookeeper_, SIGKILL, milliseconds(0));
-      return Status::TimedOut("zookeeper did not answer ruok on port " + std::to_string(zookeeper_port_) +
+      return Status::TimedOut("zookeeper not serving on port " + std::to_string(zookeeper_port_) +
                               "; its log ends with:\n" + tail);
     }
     std::this_thread::sleep_for(milliseconds(100));
@@ -332,7 +333,7 @@ Result<std::string> ClickHouseTestCluster::Query(int i, const std::string& sql, 
   httplib::Client client("127.0.0.1", s.http_port);
   client.set_connection_timeout(2, 0);
   client.set_read_timeout(60, 0);
-  std::string body = data.empty() ? sql : sql + "\n" + data;
+  std::string body = data.empty() ? sql : sql.empty() ? data : sql + "\n" + data;
   auto res = client.Post(url_params.empty() ? "/" : "/?" + url_params, body, "text/plain");
   if (!res) {
     return Status::Retry(s.process.name + " unreachable: " + httplib::to_string(res.error()));
