@@ -567,6 +567,25 @@ TEST_F(TwoReplicas, ReplacePartitionIsReplicated) {
   for (int i = 0; i < 2; ++i) EXPECT_EQ(Sql(ch(), i, "SELECT id, s FROM rrp"), "2\tnew");
 }
 
+TEST_F(TwoReplicas, AddColumnIsReplicatedWithoutOnCluster) {
+  CreateReplicated("evolve");
+  Sql(ch(), 0, "INSERT INTO evolve VALUES ('2026-11-01', 1, 'a')");
+  // ALTER of a Replicated table goes through ZooKeeper to every replica by itself.
+  Sql(ch(), 0, "ALTER TABLE evolve ADD COLUMN country Nullable(String) AFTER s");
+  // No IF NOT EXISTS for columns in 18.16 (came in 19.x): adding twice is an error, so check system.columns.
+  EXPECT_THAT(Refused(ch(), 0, "ALTER TABLE evolve ADD COLUMN IF NOT EXISTS country Nullable(String)"),
+              HasSubstr("Syntax error"));
+  EXPECT_THAT(Refused(ch(), 0, "ALTER TABLE evolve ADD COLUMN country Nullable(String)"), HasSubstr("already exists"));
+  Sync("evolve");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Sql(ch(), i, "SELECT name FROM system.columns WHERE table = 'evolve' AND name = 'country'"), "country");
+  }
+  Sql(ch(), 1, "INSERT INTO evolve FORMAT JSONEachRow", "",
+      R"({"event_date":"2026-11-01","id":2,"s":"b","country":"FR"})");
+  Sync("evolve");
+  EXPECT_EQ(Sql(ch(), 0, "SELECT id, country FROM evolve ORDER BY id"), "1\t\\N\n2\tFR");
+}
+
 TEST_F(TwoReplicas, QuorumInsertWithAReplicaKilledTimesOutButIsNotRolledBack) {
   CreateReplicated("quorum");
   Sql(ch(), 0, "INSERT INTO quorum VALUES ('2026-11-01', 1, 'a')", "insert_quorum=2");
