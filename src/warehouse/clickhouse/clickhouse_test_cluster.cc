@@ -117,7 +117,8 @@ Result<std::unique_ptr<ClickHouseTestCluster>> ClickHouseTestCluster::Start(cons
   std::unique_ptr<ClickHouseTestCluster> c(new ClickHouseTestCluster(options));
   c->clickhouse_server_ = FindBinary(options.clickhouse_server, "clickhouse-server");
   if (c->clickhouse_server_.empty()) {
-    return Status::NotFound("clickhouse-server not found (install the Debian package clickhouse-server: scripts/setup)");
+    return Status::NotFound(
+        "clickhouse-server not found (install the Debian package clickhouse-server: scripts/setup)");
   }
   char tmpl[] = "/tmp/sluice-clickhouse-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return Status::Io(std::string("mkdtemp: ") + std::strerror(errno));
@@ -177,16 +178,21 @@ Status ClickHouseTestCluster::StartZooKeeper() {
   std::string dir = dir_ + "/zookeeper";
   fs::create_directories(dir + "/data");
   std::string cfg = dir + "/zoo.cfg";
-  RETURN_IF_ERROR(WriteFile(cfg, "tickTime=500\n"
-                                 "initLimit=10\n"
-                                 "syncLimit=5\n"
-                                 "dataDir=" + dir + "/data\n"
-                                 "clientPort=" + std::to_string(zookeeper_port_) + "\n"
-                                 "clientPortAddress=127.0.0.1\n"
-                                 "maxClientCnxns=0\n"
-                                 "admin.enableServer=false\n"
-                                 "4lw.commands.whitelist=ruok,srvr,stat\n"
-                                 "autopurge.purgeInterval=0\n"));
+  RETURN_IF_ERROR(WriteFile(cfg,
+                            "tickTime=500\n"
+                            "initLimit=10\n"
+                            "syncLimit=5\n"
+                            "dataDir=" +
+                                dir +
+                                "/data\n"
+                                "clientPort=" +
+                                std::to_string(zookeeper_port_) +
+                                "\n"
+                                "clientPortAddress=127.0.0.1\n"
+                                "maxClientCnxns=0\n"
+                                "admin.enableServer=false\n"
+                                "4lw.commands.whitelist=ruok,srvr,stat\n"
+                                "autopurge.purgeInterval=0\n"));
   std::string classpath = options_.zookeeper_jar;
   if (access(options_.slf4j_binding_jar.c_str(), R_OK) == 0) classpath += ":" + options_.slf4j_binding_jar;
   zookeeper_.name = "zookeeper";
@@ -230,11 +236,10 @@ Status ClickHouseTestCluster::WriteServerConfig(int i) {
          Xml("console", "0") + "</logger>\n";
   cfg += "  " + Xml("listen_host", "127.0.0.1") + "\n";
   cfg += "  " + Xml("http_port", std::to_string(s.http_port)) + Xml("tcp_port", std::to_string(s.tcp_port)) +
-         Xml("interserver_http_port", std::to_string(s.interserver_port)) +
-         Xml("interserver_http_host", "127.0.0.1") + "\n";
-  cfg += "  " + Xml("path", s.dir + "/data/") + Xml("tmp_path", s.dir + "/tmp/") +
-         Xml("user_files_path", s.dir + "/user_files/") + Xml("format_schema_path", s.dir + "/format_schemas/") +
+         Xml("interserver_http_port", std::to_string(s.interserver_port)) + Xml("interserver_http_host", "127.0.0.1") +
          "\n";
+  cfg += "  " + Xml("path", s.dir + "/data/") + Xml("tmp_path", s.dir + "/tmp/") +
+         Xml("user_files_path", s.dir + "/user_files/") + Xml("format_schema_path", s.dir + "/format_schemas/") + "\n";
   cfg += "  " + Xml("users_config", s.dir + "/users.xml") + Xml("default_profile", "default") +
          Xml("default_database", "default") + Xml("timezone", "UTC") + "\n";
   // Modest memory: small caches, few concurrent queries.
@@ -246,17 +251,18 @@ Status ClickHouseTestCluster::WriteServerConfig(int i) {
       return "<replica>" + Xml("host", "127.0.0.1") + Xml("port", std::to_string(r.tcp_port)) + "</replica>";
     };
     if (options_.layout == Layout::kTwoShards) {
-      for (const Server& r : servers_) cluster += "<shard>" + Xml("internal_replication", "true") + replica(r) + "</shard>";
+      for (const Server& r : servers_)
+        cluster += "<shard>" + Xml("internal_replication", "true") + replica(r) + "</shard>";
     } else {
       cluster += "<shard>" + Xml("internal_replication", "true");
       for (const Server& r : servers_) cluster += replica(r);
       cluster += "</shard>";
     }
     cfg += cluster + "</" + std::string(kClusterName) + "></remote_servers>\n";
-    cfg += "  <zookeeper><node>" + Xml("host", "127.0.0.1") + Xml("port", std::to_string(zookeeper_port_)) +
-           "</node>" + Xml("session_timeout_ms", "6000") + Xml("operation_timeout_ms", "5000") + "</zookeeper>\n";
-    cfg += "  <macros>" + Xml("cluster", kClusterName) + Xml("shard", s.shard) + Xml("replica", s.replica) +
-           "</macros>\n";
+    cfg += "  <zookeeper><node>" + Xml("host", "127.0.0.1") + Xml("port", std::to_string(zookeeper_port_)) + "</node>" +
+           Xml("session_timeout_ms", "6000") + Xml("operation_timeout_ms", "5000") + "</zookeeper>\n";
+    cfg +=
+        "  <macros>" + Xml("cluster", kClusterName) + Xml("shard", s.shard) + Xml("replica", s.replica) + "</macros>\n";
     // ON CLUSTER queries are queued here; each server runs the entries naming its host:tcp_port.
     cfg += "  <distributed_ddl>" + Xml("path", "/clickhouse/task_queue/ddl") + "</distributed_ddl>\n";
   }

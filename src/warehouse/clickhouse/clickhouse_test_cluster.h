@@ -11,7 +11,8 @@
 //            cannot change any setting, not even in the URL).
 //
 // Thread-safety: Query and the accessors may be called from any thread; Start, Kill, Restart and destruction
-// from one thread.
+// from one thread, which must outlive the fixture (the processes get PR_SET_PDEATHSIG: they die with the
+// thread that started them, so a crashed test leaves none behind).
 #pragma once
 
 #include <sys/types.h>
@@ -39,9 +40,9 @@ class ClickHouseTestCluster {
     // Empty: found in PATH, then /usr/sbin and /usr/bin.
     std::string clickhouse_server;
     std::string java;
-    std::string zookeeper_jar = "/usr/share/java/zookeeper.jar";  // its manifest names its dependencies
+    std::string zookeeper_jar = "/usr/share/java/zookeeper.jar";         // its manifest names its dependencies
     std::string slf4j_binding_jar = "/usr/share/java/slf4j-simple.jar";  // ZooKeeper logs to its stderr file
-    std::chrono::seconds start_timeout{30};  // per process
+    std::chrono::seconds start_timeout{30};                              // per process
     // Settings of the `reader` user's profile, besides readonly = 1.
     std::map<std::string, std::string> reader_settings = {
         {"max_execution_time", "2"}, {"max_result_rows", "1000"}, {"result_overflow_mode", "break"}};

@@ -129,8 +129,9 @@ TEST_F(SingleServer, ListensOnLoopbackAndAnswersVersion18_16) {
 }
 
 TEST_F(SingleServer, MergeTreeByDayTakesJSONEachRowWithNullableArrayTupleNested) {
-  Sql(ch(), 0, std::string("CREATE TABLE json_raw ") + kRawColumns +
-                   " ENGINE = MergeTree() PARTITION BY event_date ORDER BY event_time");
+  Sql(ch(), 0,
+      std::string("CREATE TABLE json_raw ") + kRawColumns +
+          " ENGINE = MergeTree() PARTITION BY event_date ORDER BY event_time");
   // A Tuple is a JSON array; a Nested column is one array per field, named "n.k", "n.v".
   std::string rows =
       R"({"event_date":"2026-11-01","event_time":"2026-11-01 10:00:00","ad_id":1,"country":null,"tags":["a","b"],"geo":["FR","Paris"],"n.k":["x"],"n.v":[1]})"
@@ -138,10 +139,11 @@ TEST_F(SingleServer, MergeTreeByDayTakesJSONEachRowWithNullableArrayTupleNested)
       R"({"event_date":"2026-11-02","event_time":"2026-11-02 11:00:00","ad_id":2,"country":"FR","tags":[],"geo":["US","NY"],"n.k":[],"n.v":[]})";
   Sql(ch(), 0, "INSERT INTO json_raw FORMAT JSONEachRow", "", rows);
   // Int64 comes back quoted (output_format_json_quote_64bit_integers = 1 by default).
-  EXPECT_EQ(Sql(ch(), 0, "SELECT * FROM json_raw ORDER BY event_time FORMAT JSONEachRow"),
-            R"({"event_date":"2026-11-01","event_time":"2026-11-01 10:00:00","ad_id":"1","country":null,"tags":["a","b"],"geo":["FR","Paris"],"n.k":["x"],"n.v":["1"]})"
-            "\n"
-            R"({"event_date":"2026-11-02","event_time":"2026-11-02 11:00:00","ad_id":"2","country":"FR","tags":[],"geo":["US","NY"],"n.k":[],"n.v":[]})");
+  EXPECT_EQ(
+      Sql(ch(), 0, "SELECT * FROM json_raw ORDER BY event_time FORMAT JSONEachRow"),
+      R"({"event_date":"2026-11-01","event_time":"2026-11-01 10:00:00","ad_id":"1","country":null,"tags":["a","b"],"geo":["FR","Paris"],"n.k":["x"],"n.v":["1"]})"
+      "\n"
+      R"({"event_date":"2026-11-02","event_time":"2026-11-02 11:00:00","ad_id":"2","country":"FR","tags":[],"geo":["US","NY"],"n.k":[],"n.v":[]})");
   EXPECT_EQ(Sql(ch(), 0, "SELECT partition, partition_id FROM system.parts WHERE table = 'json_raw' ORDER BY 1"),
             "2026-11-01\t20261101\n2026-11-02\t20261102");
   // Epoch seconds are accepted for DateTime too.
@@ -179,8 +181,9 @@ TEST_F(SingleServer, JSONEachRowOmittedFieldsGetTypeDefaultsNotColumnDefaults) {
 }
 
 TEST_F(SingleServer, MergeTreeTakesTSV) {
-  Sql(ch(), 0, std::string("CREATE TABLE tsv_raw ") + kRawColumns +
-                   " ENGINE = MergeTree() PARTITION BY event_date ORDER BY event_time");
+  Sql(ch(), 0,
+      std::string("CREATE TABLE tsv_raw ") + kRawColumns +
+          " ENGINE = MergeTree() PARTITION BY event_date ORDER BY event_time");
   Sql(ch(), 0, "INSERT INTO tsv_raw FORMAT TSV", "",
       "2026-11-02\t2026-11-02 10:00:00\t3\t\\N\t['c','d']\t('DE','Berlin')\t['y']\t[2]\n");
   EXPECT_EQ(Sql(ch(), 0, "SELECT * FROM tsv_raw"),
@@ -215,20 +218,21 @@ class RowBinary {
 };
 
 TEST_F(SingleServer, MergeTreeTakesRowBinary) {
-  Sql(ch(), 0, std::string("CREATE TABLE rowbinary_raw ") + kRawColumns +
-                   " ENGINE = MergeTree() PARTITION BY event_date ORDER BY event_time");
+  Sql(ch(), 0,
+      std::string("CREATE TABLE rowbinary_raw ") + kRawColumns +
+          " ENGINE = MergeTree() PARTITION BY event_date ORDER BY event_time");
   RowBinary b;
-  b.Fixed<uint16_t>(20757)                        // Date: days since 1970-01-01 (2026-10-31)
-      .Fixed<uint32_t>(1793700000)                // DateTime: epoch seconds
-      .Fixed<int64_t>(-7)                         // Int64
-      .Fixed<uint8_t>(0).Str("FR")                // Nullable(String), not null
-      .Varint(2).Str("a").Str("b")                // Array(String)
-      .Str("FR").Str("Paris")                     // Tuple(String, String)
-      .Varint(1).Str("x")                         // n.k Array(String)
-      .Varint(1).Fixed<int64_t>(5);               // n.v Array(Int64)
-  b.Fixed<uint16_t>(20757).Fixed<uint32_t>(1793700001).Fixed<int64_t>(8)
-      .Fixed<uint8_t>(1)                          // NULL: no value follows
-      .Varint(0).Str("").Str("").Varint(0).Varint(0);
+  b.Fixed<uint16_t>(20757);       // Date: days since 1970-01-01 (2026-10-31)
+  b.Fixed<uint32_t>(1793700000);  // DateTime: epoch seconds (2026-11-03 10:00:00 UTC)
+  b.Fixed<int64_t>(-7);           // Int64
+  b.Fixed<uint8_t>(0).Str("FR");  // Nullable(String): 0 = not null, then the value
+  b.Varint(2).Str("a").Str("b");  // Array(String): length, then the elements
+  b.Str("FR").Str("Paris");       // Tuple(String, String): the elements
+  b.Varint(1).Str("x");           // n.k: Array(String)
+  b.Varint(1).Fixed<int64_t>(5);  // n.v: Array(Int64)
+  b.Fixed<uint16_t>(20757).Fixed<uint32_t>(1793700001).Fixed<int64_t>(8);
+  b.Fixed<uint8_t>(1);  // NULL: no value follows
+  b.Varint(0).Str("").Str("").Varint(0).Varint(0);
   // The query goes in the URL here: the body is binary.
   Sql(ch(), 0, "", "query=INSERT%20INTO%20rowbinary_raw%20FORMAT%20RowBinary", b.bytes());
   EXPECT_EQ(Sql(ch(), 0, "SELECT * FROM rowbinary_raw ORDER BY event_time"),
@@ -243,8 +247,9 @@ TEST_F(SingleServer, ReplacePartitionFromStagingByValueOrId) {
   Sql(ch(), 0, "INSERT INTO rp_staging VALUES ('2026-11-01', 10), ('2026-11-01', 11)");
   // A Date partition by its value, as a string literal.
   Sql(ch(), 0, "ALTER TABLE rp REPLACE PARTITION '2026-11-01' FROM rp_staging");
-  EXPECT_EQ(Sql(ch(), 0, "SELECT event_date, groupArray(id) FROM (SELECT * FROM rp ORDER BY id) GROUP BY event_date "
-                         "ORDER BY event_date"),
+  EXPECT_EQ(Sql(ch(), 0,
+                "SELECT event_date, groupArray(id) FROM (SELECT * FROM rp ORDER BY id) GROUP BY event_date "
+                "ORDER BY event_date"),
             "2026-11-01\t[10,11]\n2026-11-02\t[3]");
   EXPECT_EQ(Count(ch(), 0, "rp_staging"), 2);  // REPLACE copies (hard links) the parts; staging keeps them
   // By partition id (system.parts.partition_id) and by an expression, the same.
@@ -260,7 +265,8 @@ TEST_F(SingleServer, ReplacePartitionFromStagingByValueOrId) {
   Sql(ch(), 0, "ALTER TABLE rp REPLACE PARTITION '2026-11-01' FROM rp_staging");
   EXPECT_EQ(Count(ch(), 0, "rp"), 1);
   // Staging must have the same structure.
-  Sql(ch(), 0, "CREATE TABLE rp_other (event_date Date, id UInt32) ENGINE = MergeTree PARTITION BY event_date ORDER BY id");
+  Sql(ch(), 0,
+      "CREATE TABLE rp_other (event_date Date, id UInt32) ENGINE = MergeTree PARTITION BY event_date ORDER BY id");
   Refused(ch(), 0, "ALTER TABLE rp REPLACE PARTITION '2026-11-02' FROM rp_other");
 }
 
@@ -287,8 +293,7 @@ TEST_F(SingleServer, ReplacingMergeTreeFinalKeepsHighestVersionPerKey) {
   Sql(ch(), 0, "INSERT INTO ledger VALUES ('b1', 1, 10)");  // older version arriving later
   Sql(ch(), 0, "INSERT INTO ledger VALUES ('b2', 1, 5)");
   EXPECT_EQ(Count(ch(), 0, "ledger"), 3);  // unmerged parts: both versions of b1 are visible without FINAL
-  EXPECT_EQ(Sql(ch(), 0, "SELECT batch_id, version, rows FROM ledger FINAL ORDER BY batch_id"),
-            "b1\t2\t11\nb2\t1\t5");
+  EXPECT_EQ(Sql(ch(), 0, "SELECT batch_id, version, rows FROM ledger FINAL ORDER BY batch_id"), "b1\t2\t11\nb2\t1\t5");
   // argMax is the merge-free alternative to FINAL.
   EXPECT_EQ(Sql(ch(), 0, "SELECT batch_id, argMax(rows, version) FROM ledger GROUP BY batch_id ORDER BY batch_id"),
             "b1\t11\nb2\t5");
@@ -329,8 +334,9 @@ TEST_F(SingleServer, SettingsThatExistIn18_16) {
   EXPECT_FALSE(exists("async_insert"));
   EXPECT_FALSE(exists("insert_deduplication_token"));
   EXPECT_FALSE(exists("allow_experimental_lightweight_delete"));
-  EXPECT_EQ(Sql(ch(), 0, "SELECT count() FROM system.merge_tree_settings WHERE name = 'replicated_deduplication_window'"),
-            "1");
+  EXPECT_EQ(
+      Sql(ch(), 0, "SELECT count() FROM system.merge_tree_settings WHERE name = 'replicated_deduplication_window'"),
+      "1");
   // Functions the backend might reach for.
   EXPECT_THAT(Refused(ch(), 0, "SELECT currentUser()"), HasSubstr("Unknown function"));
   EXPECT_THAT(Refused(ch(), 0, "SELECT getSetting('readonly')"), HasSubstr("Unknown function"));
@@ -363,7 +369,8 @@ TEST_F(SingleServer, ReadonlyParamRefusesWritesDdlAndSet) {
 TEST_F(SingleServer, HttpGetIsReadonly) {
   // GET runs with readonly = 2 (settings may change, no writes); readonly=1 cannot be asked for on a GET.
   httplib::Client client("127.0.0.1", ch().http_port(0));
-  auto res = client.Get("/?query=" + httplib::detail::encode_query_param("CREATE TABLE get_t (id UInt8) ENGINE = Memory"));
+  auto res =
+      client.Get("/?query=" + httplib::detail::encode_query_param("CREATE TABLE get_t (id UInt8) ENGINE = Memory"));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 500);
   EXPECT_THAT(res->body, HasSubstr("Code: 164"));
@@ -374,8 +381,7 @@ TEST_F(SingleServer, HttpGetIsReadonly) {
 
 TEST_F(SingleServer, MaxExecutionTimeInterruptsWithTimeoutExceeded) {
   auto started = std::chrono::steady_clock::now();
-  std::string error =
-      Refused(ch(), 0, "SELECT count() FROM system.numbers", "readonly=1&max_execution_time=1");
+  std::string error = Refused(ch(), 0, "SELECT count() FROM system.numbers", "readonly=1&max_execution_time=1");
   EXPECT_THAT(error, HasSubstr("Code: 159"));  // TIMEOUT_EXCEEDED
   EXPECT_THAT(error, HasSubstr("Timeout exceeded"));
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
@@ -397,7 +403,8 @@ TEST_F(SingleServer, MaxResultRowsBreakCutsAtABlockBoundary) {
   small = Sql(ch(), 0, sql, "readonly=1&max_result_rows=10&result_overflow_mode=break&max_block_size=4");
   EXPECT_EQ(std::count(small.begin(), small.end(), '\n') + 1, 12);
   // The default mode is an error.
-  EXPECT_THAT(Refused(ch(), 0, sql, "readonly=1&max_result_rows=10"), HasSubstr("Code: 396"));  // TOO_MANY_ROWS_OR_BYTES
+  EXPECT_THAT(Refused(ch(), 0, sql, "readonly=1&max_result_rows=10"),
+              HasSubstr("Code: 396"));  // TOO_MANY_ROWS_OR_BYTES
 }
 
 TEST_F(SingleServer, ReadonlyOneForbidsEveryTableFunctionReadonlyTwoDoesNot) {
@@ -405,10 +412,12 @@ TEST_F(SingleServer, ReadonlyOneForbidsEveryTableFunctionReadonlyTwoDoesNot) {
   std::ofstream(user_file) << "secret\n";
   const std::string file = "SELECT * FROM file('secret.tsv', 'TSV', 's String')";
   const std::string url = "SELECT * FROM url('" + ch().http_url(0) + "/ping', 'TSV', 's String')";
-  const std::string remote = "SELECT count() FROM remote('127.0.0.1:" + std::to_string(ch().tcp_port(0)) + "', system.one)";
+  const std::string remote =
+      "SELECT count() FROM remote('127.0.0.1:" + std::to_string(ch().tcp_port(0)) + "', system.one)";
   const std::string numbers = "SELECT count() FROM numbers(3)";
   for (const std::string& sql : {file, url, remote, numbers}) {
-    EXPECT_THAT(Refused(ch(), 0, sql, "readonly=1"), HasSubstr("Table functions are forbidden in readonly mode")) << sql;
+    EXPECT_THAT(Refused(ch(), 0, sql, "readonly=1"), HasSubstr("Table functions are forbidden in readonly mode"))
+        << sql;
   }
   // readonly=2 (no writes, settings allowed) lets every table function through: it is no reader setting.
   EXPECT_EQ(Sql(ch(), 0, file, "readonly=2"), "secret");
@@ -467,9 +476,13 @@ class TwoReplicas : public ::testing::Test {
   // Creates a ReplicatedMergeTree table on both replicas with ON CLUSTER.
   void CreateReplicated(const std::string& table, const std::string& extra_settings = "") {
     Sql(*ch_, 0,
-        "CREATE TABLE " + table + " ON CLUSTER sluice_cluster (event_date Date, id UInt64, s String) "
-        "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/" + table + "', '{replica}') "
-        "PARTITION BY event_date ORDER BY id" + extra_settings);
+        "CREATE TABLE " + table +
+            " ON CLUSTER sluice_cluster (event_date Date, id UInt64, s String) "
+            "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/" +
+            table +
+            "', '{replica}') "
+            "PARTITION BY event_date ORDER BY id" +
+            extra_settings);
   }
   void Sync(const std::string& table) {
     for (int i = 0; i < 2; ++i) Sql(*ch_, i, "SYSTEM SYNC REPLICA " + table);
@@ -488,8 +501,9 @@ TEST_F(TwoReplicas, StartsQuicklyWithMacrosAndCluster) {
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(Sql(ch(), i, "SELECT substitution FROM system.macros ORDER BY macro"),
               "sluice_cluster\n" + ch().replica_macro(i) + "\n1");  // cluster, replica, shard
-    EXPECT_EQ(Sql(ch(), i, "SELECT shard_num, replica_num, port FROM system.clusters WHERE cluster = 'sluice_cluster' "
-                           "ORDER BY replica_num"),
+    EXPECT_EQ(Sql(ch(), i,
+                  "SELECT shard_num, replica_num, port FROM system.clusters WHERE cluster = 'sluice_cluster' "
+                  "ORDER BY replica_num"),
               "1\t1\t" + std::to_string(ch().tcp_port(0)) + "\n1\t2\t" + std::to_string(ch().tcp_port(1)));
   }
 }
@@ -505,8 +519,9 @@ TEST_F(TwoReplicas, OnClusterCreatesReplicatedTableWithDedupWindowOnBoth) {
 
 TEST_F(TwoReplicas, SameBlockIsKeptOnceAcrossRetriesAndReplicas) {
   CreateReplicated("dd");
-  const std::string block = "{\"event_date\":\"2026-11-01\",\"id\":1,\"s\":\"a\"}\n"
-                            "{\"event_date\":\"2026-11-01\",\"id\":2,\"s\":\"b\"}";
+  const std::string block =
+      "{\"event_date\":\"2026-11-01\",\"id\":1,\"s\":\"a\"}\n"
+      "{\"event_date\":\"2026-11-01\",\"id\":2,\"s\":\"b\"}";
   // The first insert and its retry on the same replica: the retry answers 200, with nothing said.
   EXPECT_EQ(Sql(ch(), 0, "INSERT INTO dd FORMAT JSONEachRow", "", block), "");
   EXPECT_EQ(Sql(ch(), 0, "INSERT INTO dd FORMAT JSONEachRow", "", block), "");
