@@ -26,9 +26,8 @@ Pipeline::~Pipeline() {
 Status Pipeline::Start(bool drain) {
   // The watermark starts where the last run left it.
   for (const auto& s : config_.streams) {
-    auto r = warehouse_.Query("SELECT epoch_us(max(max_event_time)) FROM _sluice_batches WHERE stream = " +
-                              QuoteLiteral(s.name));
-    if (r.ok() && !r->Scalar().empty()) max_event_us_[s.name] = std::stoll(r->Scalar());
+    ASSIGN_OR_RETURN(std::optional<int64_t> newest, warehouse_.NewestEventTime(s.name));
+    if (newest) max_event_us_[s.name] = *newest;
   }
   CheckpointReader reader = [this](const std::string& source) -> Result<std::map<std::string, int64_t>> {
     std::lock_guard<std::mutex> lock(warehouse_mu_);

@@ -19,7 +19,14 @@ class SlowWarehouse : public Warehouse {
   Result<QueryResult> Query(const std::string& sql) override { return inner_->Query(sql); }
   Result<std::shared_ptr<Readers>> OpenReaders(size_t n) override { return inner_->OpenReaders(n); }
   Status Prepare(const Config& c) override { return inner_->Prepare(c); }
+  Result<std::optional<int64_t>> NewestEventTime(const std::string& s) override { return inner_->NewestEventTime(s); }
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& s) override { return inner_->Checkpoints(s); }
+  Status PutRun(const RunRecord& r) override { return inner_->PutRun(r); }
+  Result<std::vector<RunRecord>> Runs(const std::string& c) override { return inner_->Runs(c); }
+  Result<std::optional<HttpCacheEntry>> GetHttpCache(const std::string& u) override { return inner_->GetHttpCache(u); }
+  Status PutHttpCache(const HttpCacheEntry& e) override { return inner_->PutHttpCache(e); }
+  Status DropHttpCache(const std::string& u) override { return inner_->DropHttpCache(u); }
+  Status ExpireHttpCache(int64_t before_us) override { return inner_->ExpireHttpCache(before_us); }
   Result<LoadOutcome> LoadBatch(const Batch& b, const std::string& f) override {
     release_.wait();
     return inner_->LoadBatch(b, f);

@@ -37,7 +37,6 @@ Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, 
   if (collectors.empty()) return std::shared_ptr<CollectorService>();
   auto service = std::make_shared<CollectorService>();
   service->ledger = std::make_unique<WarehouseRunLedger>(warehouse);
-  RETURN_IF_ERROR(service->ledger->Init());
   // One persistent ETag cache for every collector: its rows are keyed by URL.
   std::shared_ptr<EtagCache> etag_cache = MakePersistentEtagCache(warehouse);
   std::vector<ScheduledCollector> scheduled;
@@ -93,10 +92,6 @@ int RunCollectorNow(const CollectorConfig& collector, const std::string& landing
   // timed-out run is still finishing while its failure is recorded.
   sluice::WarehouseAccess access = DirectWarehouseAccess(warehouse);
   WarehouseRunLedger ledger(access);
-  if (Status st = ledger.Init(); !st.ok()) {
-    spdlog::error("{}", st.message());
-    return 1;
-  }
   // ETags stored by earlier runs (earlier processes): a daily cron `sluice collect` sends If-None-Match.
   CollectorRunOptions options{landing_root, access, MakePersistentEtagCache(access)};
   // Run through the Scheduler so a manual run is recorded exactly like a scheduled one.

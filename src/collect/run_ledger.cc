@@ -2,28 +2,6 @@
 
 namespace sluice {
 
-const char* RunStatusName(RunStatus s) {
-  switch (s) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kSucceeded: return "succeeded";
-    case RunStatus::kFailed: return "failed";
-  }
-  return "unknown";
-}
-
-const char* const kRunsTableSql = R"sql(
-CREATE TABLE IF NOT EXISTS _sluice_runs (
-  run_id VARCHAR PRIMARY KEY,
-  collector VARCHAR NOT NULL,
-  scheduled_at TIMESTAMP NOT NULL,  -- the cron slot the run serves
-  started_at TIMESTAMP NOT NULL,
-  ended_at TIMESTAMP,               -- NULL while running (or if sluice died mid-run)
-  status VARCHAR NOT NULL,          -- running | succeeded | failed
-  "rows" BIGINT,
-  error VARCHAR
-);
-)sql";
-
 Result<std::optional<RunRecord>> MemoryRunLedger::LastRun(const std::string& collector) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) {

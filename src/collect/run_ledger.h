@@ -1,7 +1,7 @@
 // RunLedger: the record of every collector run (DESIGN.md semantics 6). The scheduler reads it to decide
 // what is due (the last slot that succeeded, whether the last attempt failed) and writes each run's start and
-// end to it. Production backs it with the `_sluice_runs` warehouse table (kRunsTableSql); tests use
-// MemoryRunLedger.
+// end to it. Production backs it with the warehouse's run ledger (WarehouseRunLedger); tests use
+// MemoryRunLedger. RunRecord lives in warehouse/system_records.h.
 // Thread-safety: implementations need not be thread-safe; the scheduler calls a ledger from one thread at a
 // time (under its own lock).
 #pragma once
@@ -14,22 +14,9 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "warehouse/system_records.h"
 
 namespace sluice {
-
-enum class RunStatus { kRunning, kSucceeded, kFailed };
-const char* RunStatusName(RunStatus s);  // "running", "succeeded", "failed": the values stored in SQL
-
-struct RunRecord {
-  std::string collector;
-  std::string run_id;               // unique per attempt: "<collector>/<scheduled>/<start millis>"
-  TimePoint scheduled;              // the cron slot this run serves (for a manual run, when it was asked for)
-  TimePoint started;
-  std::optional<TimePoint> ended;   // unset while running
-  RunStatus status = RunStatus::kRunning;
-  int64_t rows = 0;                 // rows loaded
-  std::string error;                // why it failed; empty otherwise
-};
 
 class RunLedger {
  public:
@@ -48,9 +35,6 @@ class RunLedger {
   // Records how the run `run.run_id` ended: status, ended, rows, error.
   virtual Status RecordEnd(const RunRecord& run) = 0;
 };
-
-// DDL of the warehouse table that backs the production ledger (DuckDB and ClickHouse-compatible types).
-extern const char* const kRunsTableSql;
 
 // A ledger in memory, for tests and for `sluice collect` runs without a warehouse. Thread-safe.
 class MemoryRunLedger final : public RunLedger {

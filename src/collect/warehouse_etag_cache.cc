@@ -4,22 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "core/schema.h"
 
 namespace sluice {
-
-const char* const kHttpCacheTableSql = R"sql(
-CREATE TABLE IF NOT EXISTS _sluice_http_cache (
-  url VARCHAR PRIMARY KEY,     -- the absolute URL of the GET
-  etag VARCHAR NOT NULL,       -- sent back as If-None-Match
-  headers VARCHAR NOT NULL,    -- JSON [[name, value], ...]: only the response headers a 304 reuses
-  body VARCHAR NOT NULL,       -- the 200's body, handed back on a 304
-  body_bytes BIGINT NOT NULL,
-  fetched_at TIMESTAMP NOT NULL
-);
-)sql";
 
 namespace {
 
@@ -30,7 +18,7 @@ int64_t Micros(TimePoint t) {
 // A URL with a token in its query would put the token in the warehouse: such URLs are not cached.
 bool Cacheable(const std::string& url) { return RedactUrl(url) == url; }
 
-// Bodies cross the SQL boundary as string literals: text without NUL bytes (which would end the statement).
+// The warehouse keeps text (PutHttpCache): UTF-8 without NUL bytes.
 bool StorableText(const std::string& body) {
   return body.find('\0') == std::string::npos && simdjson::validate_utf8(body.data(), body.size());
 }
@@ -39,33 +27,14 @@ bool StorableText(const std::string& body) {
 
 Status WarehouseEtagCache::Init() {
   const int64_t cutoff = Micros(options_.clock->Now() - options_.max_age);
-  return access_([&](Warehouse& w) -> Status {
-           RETURN_IF_ERROR(w.Execute(kHttpCacheTableSql));
-           return w.Execute("DELETE FROM _sluice_http_cache WHERE fetched_at < make_timestamp(" +
-                            std::to_string(cutoff) + ")");
-         })
-      .WithContext("preparing _sluice_http_cache");
+  return access_([&](Warehouse& w) { return w.ExpireHttpCache(cutoff); }).WithContext("expiring _sluice_http_cache");
 }
 
 std::optional<EtagCache::Entry> WarehouseEtagCache::Get(const std::string& url) {
   if (!Cacheable(url)) return std::nullopt;
-  std::optional<Entry> out;
+  std::optional<HttpCacheEntry> stored;
   Status st = access_([&](Warehouse& w) -> Status {
-    auto q = w.Query("SELECT etag, headers, body FROM _sluice_http_cache WHERE url = " + QuoteLiteral(url));
-    if (!q.ok()) return q.status();
-    if (q->rows.empty()) return Status::Ok();
-    const auto& row = q->rows[0];
-    Entry e;
-    e.etag = row[0].value_or("");
-    e.body = row[2].value_or("");
-    auto headers = nlohmann::json::parse(row[1].value_or("[]"), nullptr, false);
-    if (headers.is_array()) {
-      for (const auto& h : headers) {
-        if (h.is_array() && h.size() == 2 && h[0].is_string() && h[1].is_string())
-          e.headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
-      }
-    }
-    if (!e.etag.empty()) out = std::move(e);
+    ASSIGN_OR_RETURN(stored, w.GetHttpCache(url));
     return Status::Ok();
   });
   if (!st.ok()) {
@@ -73,31 +42,31 @@ std::optional<EtagCache::Entry> WarehouseEtagCache::Get(const std::string& url) 
                  st.message().substr(0, 300));
     return std::nullopt;
   }
-  return out;
+  if (!stored || stored->etag.empty()) return std::nullopt;
+  Entry e;
+  e.etag = std::move(stored->etag);
+  e.body = std::move(stored->body);
+  e.headers = std::move(stored->headers);
+  return e;
 }
 
 void WarehouseEtagCache::Put(const std::string& url, Entry entry) {
   if (!Cacheable(url)) return;
   const bool keep =
       entry.body.size() <= options_.max_body_bytes && StorableText(entry.body) && StorableText(entry.etag);
-  std::string sql;
+  Status st;
   if (keep) {
-    nlohmann::json headers = nlohmann::json::array();
-    for (const auto& [name, value] : entry.headers) {
+    HttpCacheEntry stored{url, std::move(entry.etag), {}, std::move(entry.body), Micros(options_.clock->Now())};
+    for (auto& [name, value] : entry.headers)
       if (std::find(kHeadersReusedOn304.begin(), kHeadersReusedOn304.end(), name) != kHeadersReusedOn304.end() &&
           StorableText(value))
-        headers.push_back({name, value});
-    }
-    sql = "INSERT OR REPLACE INTO _sluice_http_cache (url, etag, headers, body, body_bytes, fetched_at) VALUES (" +
-          QuoteLiteral(url) + ", " + QuoteLiteral(entry.etag) + ", " + QuoteLiteral(headers.dump()) + ", " +
-          QuoteLiteral(entry.body) + ", " + std::to_string(entry.body.size()) + ", make_timestamp(" +
-          std::to_string(Micros(options_.clock->Now())) + "))";
+        stored.headers.emplace_back(name, value);
+    st = access_([&](Warehouse& w) { return w.PutHttpCache(stored); });
   } else {
     spdlog::debug("http cache: not keeping {} ({} bytes; the limit is {} bytes of UTF-8 text)", RedactUrl(url),
                   entry.body.size(), options_.max_body_bytes);
-    sql = "DELETE FROM _sluice_http_cache WHERE url = " + QuoteLiteral(url);
+    st = access_([&](Warehouse& w) { return w.DropHttpCache(url); });
   }
-  Status st = access_([&](Warehouse& w) { return w.Execute(sql); });
   if (!st.ok()) spdlog::warn("http cache: storing the entry for {}: {}", RedactUrl(url), st.message().substr(0, 300));
 }
 

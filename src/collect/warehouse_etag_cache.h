@@ -1,5 +1,5 @@
-// WarehouseEtagCache: the EtagCache that outlives the process, on the `_sluice_http_cache` warehouse table
-// (kHttpCacheTableSql). A `sluice collect` started by cron every day is a new process; with this cache it
+// WarehouseEtagCache: the EtagCache that outlives the process, on the warehouse's HTTP cache
+// (`_sluice_http_cache`). A `sluice collect` started by cron every day is a new process; with this cache it
 // still sends yesterday's ETag in If-None-Match, and a 304 (which GitHub does not count against the rate
 // limit) reuses yesterday's body (issue 4). `sluice run`'s scheduler uses the same table.
 //
@@ -27,8 +27,6 @@
 
 namespace sluice {
 
-extern const char* const kHttpCacheTableSql;
-
 struct WarehouseEtagCacheOptions {
   size_t max_body_bytes = size_t{4} << 20;  // larger bodies are not kept
   std::chrono::hours max_age{24 * 30};      // Init drops entries fetched longer ago
@@ -40,7 +38,7 @@ class WarehouseEtagCache final : public EtagCache {
   explicit WarehouseEtagCache(WarehouseAccess access, WarehouseEtagCacheOptions options = {})
       : access_(std::move(access)), options_(options) {}
 
-  // Creates `_sluice_http_cache` if needed and drops entries older than max_age; call once before use.
+  // Drops entries older than max_age; call once before use.
   Status Init();
 
   // The entry stored for `url`, or nullopt when there is none, the URL is not cacheable, or the warehouse

@@ -1,4 +1,4 @@
-// WarehouseRunLedger: the production RunLedger, on the `_sluice_runs` table (kRunsTableSql), so a restarted
+// WarehouseRunLedger: the production RunLedger, on the warehouse's run ledger (`_sluice_runs`), so a restarted
 // sluice knows what ran, what failed and which slot to catch up (DESIGN.md semantics 6), and users can
 // query run history with SQL.
 // The warehouse is reached through a WarehouseAccess function rather than held, because in `sluice run` the
@@ -25,9 +25,6 @@ WarehouseAccess DirectWarehouseAccess(Warehouse& w);
 class WarehouseRunLedger final : public RunLedger {
  public:
   explicit WarehouseRunLedger(WarehouseAccess access) : access_(std::move(access)) {}
-
-  // Creates `_sluice_runs` if needed; call once before use.
-  Status Init();
 
   Result<std::optional<RunRecord>> LastRun(const std::string& collector) override;
   Result<std::optional<TimePoint>> LastSucceededSlot(const std::string& collector) override;

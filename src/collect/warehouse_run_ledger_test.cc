@@ -20,7 +20,6 @@ TEST(WarehouseRunLedgerTest, RecordsRunsAndAnswersTheSchedulersQuestions) {
     auto wh = DuckDbWarehouse::Open((dir / "wh.duckdb").string());
     ASSERT_TRUE(wh.ok());
     WarehouseRunLedger ledger(DirectWarehouseAccess(**wh));
-    ASSERT_TRUE(ledger.Init().ok());
     EXPECT_FALSE(ledger.LastRun("gh")->has_value());
     EXPECT_FALSE(ledger.LastSucceededSlot("gh")->has_value());
 
@@ -60,7 +59,6 @@ TEST(WarehouseRunLedgerTest, DrivesTheSchedulerOnAFakeClock) {
     auto wh = DuckDbWarehouse::Open((dir / "wh.duckdb").string());
     ASSERT_TRUE(wh.ok());
     WarehouseRunLedger ledger(DirectWarehouseAccess(**wh));
-    ASSERT_TRUE(ledger.Init().ok());
     FakeClock clock(T(1725148800));  // 2024-09-01 00:00 UTC
     int runs = 0;
     std::vector<ScheduledCollector> cs;

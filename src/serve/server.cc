@@ -18,12 +18,12 @@
 namespace sluice {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // The request now being served on this thread: when it started, and its path as sent (a refused request's
 // path is rewritten below). httplib runs one request's hooks (100-continue, pre-routing, the logger) on one
 // pool thread, one request at a time, and offers no per-request slot.
-thread_local Clock::time_point t_request_start{};
+thread_local SteadyClock::time_point t_request_start{};
 thread_local std::string t_request_path;
 
 // Where a refused request that carries a body is sent to have its body read and dropped.
@@ -72,7 +72,7 @@ Status Server::Start(const std::string& listen) {
   // it would be parsed as the next request, so a page could smuggle a same-origin-looking POST inside the
   // body of a refused cross-site one. httplib reads a body only for a route, hence the rewritten path.
   srv.set_pre_routing_handler([refuse](const httplib::Request& req, httplib::Response& res) {
-    t_request_start = Clock::now();
+    t_request_start = SteadyClock::now();
     t_request_path = req.path;
     if (!refuse(req, res)) return httplib::Server::HandlerResponse::Unhandled;
     if (!CarriesBody(req.method)) return httplib::Server::HandlerResponse::Handled;
@@ -91,7 +91,7 @@ Status Server::Start(const std::string& listen) {
   };
   srv.set_expect_100_continue_handler(
       [refuse, max_body, over_limit_message](const httplib::Request& req, httplib::Response& res) {
-        t_request_start = Clock::now();
+        t_request_start = SteadyClock::now();
         t_request_path = req.path;
         bool refused = refuse(req, res);
         if (!refused && std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) >
@@ -119,8 +119,8 @@ Status Server::Start(const std::string& listen) {
   // Every answered request, whatever answered it, is counted and timed here.
   srv.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     double seconds = -1;
-    if (t_request_start != Clock::time_point{})
-      seconds = std::chrono::duration<double>(Clock::now() - t_request_start).count();
+    if (t_request_start != SteadyClock::time_point{})
+      seconds = std::chrono::duration<double>(SteadyClock::now() - t_request_start).count();
     RecordHttpRequest(pipeline_.metrics(), t_request_path.empty() ? req.path : t_request_path, res.status, seconds);
     t_request_start = {};
     t_request_path.clear();

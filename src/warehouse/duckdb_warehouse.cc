@@ -11,7 +11,8 @@
 
 namespace sluice {
 
-const char* const kSystemTablesSql = R"sql(
+// sluice's own tables, created when the warehouse opens (every command may need them).
+constexpr const char* kSystemTablesSql = R"sql(
 CREATE SEQUENCE IF NOT EXISTS _sluice_batch_seq;
 CREATE TABLE IF NOT EXISTS _sluice_batches (
   batch_id VARCHAR PRIMARY KEY,
@@ -47,6 +48,24 @@ CREATE TABLE IF NOT EXISTS _sluice_dead_letters (
   raw BLOB,                       -- the record's bytes, truncated past a limit
   raw_length BIGINT,              -- the record's full length
   batch_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS _sluice_runs (
+  run_id VARCHAR PRIMARY KEY,
+  collector VARCHAR NOT NULL,
+  scheduled_at TIMESTAMP NOT NULL,  -- the cron slot the run serves
+  started_at TIMESTAMP NOT NULL,
+  ended_at TIMESTAMP,               -- NULL while running (or if sluice died mid-run)
+  status VARCHAR NOT NULL,          -- running | succeeded | failed
+  "rows" BIGINT,
+  error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS _sluice_http_cache (
+  url VARCHAR PRIMARY KEY,     -- the absolute URL of the GET
+  etag VARCHAR NOT NULL,       -- sent back as If-None-Match
+  headers VARCHAR NOT NULL,    -- JSON [[name, value], ...]: only the response headers a 304 reuses
+  body VARCHAR NOT NULL,       -- the 200's body, handed back on a 304
+  body_bytes BIGINT NOT NULL,
+  fetched_at TIMESTAMP NOT NULL
 );
 )sql";
 
@@ -115,6 +134,7 @@ Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string
   // batches are written to the file during their INSERT and add little to the WAL, so the threshold is
   // raised to a safety net and the loader checkpoints when idle instead (Idle).
   ASSIGN_OR_RETURN(auto db, DuckDb::Open(path, {{"checkpoint_threshold", kCheckpointThreshold}}));
+  RETURN_IF_ERROR(db->Execute(kSystemTablesSql).WithContext("creating system tables"));
   return std::unique_ptr<DuckDbWarehouse>(new DuckDbWarehouse(std::move(db), path == ":memory:" ? "" : path + ".wal"));
 }
 
@@ -134,7 +154,6 @@ Status DuckDbWarehouse::Idle() {
 }
 
 Status DuckDbWarehouse::Prepare(const Config& config) {
-  RETURN_IF_ERROR(db_->Execute(kSystemTablesSql).WithContext("creating system tables"));
   for (const auto& s : config.streams) RETURN_IF_ERROR(PrepareRawTable(s).WithContext("raw table of " + s.name));
   return Status::Ok();
 }
@@ -156,6 +175,13 @@ Status DuckDbWarehouse::PrepareRawTable(const StreamConfig& s) {
   }
   raw_columns_[table] = std::move(names);
   return Status::Ok();
+}
+
+Result<std::optional<int64_t>> DuckDbWarehouse::NewestEventTime(const std::string& stream) {
+  ASSIGN_OR_RETURN(auto r, db_->Query("SELECT epoch_us(max(max_event_time)) FROM _sluice_batches WHERE stream = " +
+                                      QuoteLiteral(stream)));
+  if (r.Scalar().empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(std::stoll(r.Scalar()));
 }
 
 Result<std::map<std::string, int64_t>> DuckDbWarehouse::Checkpoints(const std::string& source) {
@@ -311,13 +337,6 @@ Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string&
                       std::to_string(batch.rows()) + ", " + std::to_string(batch.dead_letters.size()) + ", " +
                       std::to_string(batch.late_rows) + ", " + hours + ", " + min_t + ", " + max_t + ", " +
                       TimestampLiteral(batch.received_at_us) + ", " + now + ")");
-}
-
-Result<std::unique_ptr<Warehouse>> OpenWarehouse(const Config& config) {
-  if (config.warehouse_kind != "duckdb")
-    return Status::Invalid("warehouse kind '" + config.warehouse_kind + "' is not supported yet");
-  ASSIGN_OR_RETURN(auto w, DuckDbWarehouse::Open(config.warehouse_path));
-  return std::unique_ptr<Warehouse>(std::move(w));
 }
 
 }  // namespace sluice

@@ -17,6 +17,7 @@ class DuckDbWarehouse : public Warehouse {
   Result<QueryResult> Query(const std::string& sql) override { return db_->Query(sql); }
   Result<std::shared_ptr<Readers>> OpenReaders(size_t connections) override { return db_->OpenReaders(connections); }
   Status Prepare(const Config& config) override;
+  Result<std::optional<int64_t>> NewestEventTime(const std::string& stream) override;
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) override;
   Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) override;
   Result<LoadOutcome> ReplayBatch(const Batch& batch, const std::string& landed_file) override;
@@ -25,6 +26,14 @@ class DuckDbWarehouse : public Warehouse {
   // Rounds down to whole row groups (122,880 rows) once max_records holds at least one: a batch that ends in
   // a partial row group leaves a small one behind, and DuckDB's checkpoint rewrites its neighbours to merge it.
   int64_t BatchRecordsFor(int64_t max_records) const override;
+
+  // Collectors' system tables (duckdb_warehouse_collect.cc).
+  Status PutRun(const RunRecord& run) override;
+  Result<std::vector<RunRecord>> Runs(const std::string& collector) override;
+  Result<std::optional<HttpCacheEntry>> GetHttpCache(const std::string& url) override;
+  Status PutHttpCache(const HttpCacheEntry& entry) override;
+  Status DropHttpCache(const std::string& url) override;
+  Status ExpireHttpCache(int64_t before_us) override;
 
  private:
   DuckDbWarehouse(std::unique_ptr<DuckDb> db, std::string wal_path)

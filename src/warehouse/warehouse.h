@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "warehouse/query_result.h"
 #include "warehouse/reader.h"
+#include "warehouse/system_records.h"
 
 namespace sluice {
 
@@ -36,6 +37,10 @@ class Warehouse {
   // Creates sluice's system tables and each stream's raw table; adds columns for fields added to the config
   // since (schema evolution: columns are never dropped).
   virtual Status Prepare(const Config& config) = 0;
+
+  // The newest event time (micros) loaded for `stream`, nullopt before its first batch: where the stream's
+  // watermark resumes after a restart.
+  virtual Result<std::optional<int64_t>> NewestEventTime(const std::string& stream) = 0;
 
   // The next offset to read per partition of `source`, as last committed. Empty for a new source.
   virtual Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) = 0;
@@ -61,12 +66,24 @@ class Warehouse {
   // The largest record count up to `max_records` that suits the engine's storage blocks; sources cut
   // batches by it (DuckDB: whole row groups, so bulk loads leave no small row groups to merge later).
   virtual int64_t BatchRecordsFor(int64_t max_records) const { return max_records; }
+
+  // ---- Collector runs (`_sluice_runs`) ----
+  // Records `run`; a later call for the same run_id replaces the earlier (a run's end follows its start).
+  virtual Status PutRun(const RunRecord& run) = 0;
+  // The runs of `collector` ("" for every collector), oldest first (by start, then run id).
+  virtual Result<std::vector<RunRecord>> Runs(const std::string& collector) = 0;
+
+  // ---- The HTTP cache of conditional GETs (`_sluice_http_cache`) ----
+  // The entry for `url`, or nullopt.
+  virtual Result<std::optional<HttpCacheEntry>> GetHttpCache(const std::string& url) = 0;
+  // Stores `entry`, replacing the older entry of its URL. Body, ETag and headers must be UTF-8 text.
+  virtual Status PutHttpCache(const HttpCacheEntry& entry) = 0;
+  virtual Status DropHttpCache(const std::string& url) = 0;
+  // Drops the entries fetched before `before_us`.
+  virtual Status ExpireHttpCache(int64_t before_us) = 0;
 };
 
 // Opens the warehouse the config names (creating the DuckDB file and its folder when needed).
 Result<std::unique_ptr<Warehouse>> OpenWarehouse(const Config& config);
-
-// The system tables' DDL, shared by every engine that speaks DuckDB's SQL.
-extern const char* const kSystemTablesSql;
 
 }  // namespace sluice

@@ -1,0 +1,85 @@
+// DuckDbWarehouse: the collectors' system tables, `_sluice_runs` and `_sluice_http_cache` (created at Open).
+// Timestamps cross the SQL boundary as epoch microseconds both ways, so nothing depends on text formats.
+#include <nlohmann/json.hpp>
+
+#include "core/schema.h"
+#include "warehouse/duckdb_warehouse.h"
+
+namespace sluice {
+namespace {
+
+int64_t Micros(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+TimePoint FromMicros(int64_t us) { return TimePoint(std::chrono::microseconds(us)); }
+std::string Ts(int64_t us) { return "make_timestamp(" + std::to_string(us) + ")"; }
+std::string Ts(TimePoint t) { return Ts(Micros(t)); }
+
+}  // namespace
+
+Status DuckDbWarehouse::PutRun(const RunRecord& run) {
+  return db_->Execute(
+      "INSERT OR REPLACE INTO _sluice_runs (run_id, collector, scheduled_at, started_at, ended_at, status, \"rows\", "
+      "error) VALUES (" +
+      QuoteLiteral(run.run_id) + ", " + QuoteLiteral(run.collector) + ", " + Ts(run.scheduled) + ", " +
+      Ts(run.started) + ", " + (run.ended ? Ts(*run.ended) : "NULL") + ", " + QuoteLiteral(RunStatusName(run.status)) +
+      ", " + std::to_string(run.rows) + ", " + (run.error.empty() ? "NULL" : QuoteLiteral(run.error)) + ")");
+}
+
+Result<std::vector<RunRecord>> DuckDbWarehouse::Runs(const std::string& collector) {
+  ASSIGN_OR_RETURN(auto q, db_->Query("SELECT collector, run_id, epoch_us(scheduled_at), epoch_us(started_at), "
+                                      "epoch_us(ended_at), status, \"rows\", error FROM _sluice_runs" +
+                                      (collector.empty() ? "" : " WHERE collector = " + QuoteLiteral(collector)) +
+                                      " ORDER BY started_at, run_id"));
+  std::vector<RunRecord> out;
+  for (const auto& row : q.rows) {
+    RunRecord r;
+    r.collector = row[0].value_or("");
+    r.run_id = row[1].value_or("");
+    r.scheduled = FromMicros(std::stoll(row[2].value_or("0")));
+    r.started = FromMicros(std::stoll(row[3].value_or("0")));
+    if (row[4]) r.ended = FromMicros(std::stoll(*row[4]));
+    r.status = ParseRunStatus(row[5].value_or(""));
+    r.rows = row[6] ? std::stoll(*row[6]) : 0;
+    r.error = row[7].value_or("");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::optional<HttpCacheEntry>> DuckDbWarehouse::GetHttpCache(const std::string& url) {
+  ASSIGN_OR_RETURN(auto q, db_->Query("SELECT etag, headers, body, epoch_us(fetched_at) FROM _sluice_http_cache "
+                                      "WHERE url = " + QuoteLiteral(url)));
+  if (q.rows.empty()) return std::optional<HttpCacheEntry>();
+  const auto& row = q.rows[0];
+  HttpCacheEntry e;
+  e.url = url;
+  e.etag = row[0].value_or("");
+  e.body = row[2].value_or("");
+  e.fetched_at_us = std::stoll(row[3].value_or("0"));
+  auto headers = nlohmann::json::parse(row[1].value_or("[]"), nullptr, false);
+  if (headers.is_array())
+    for (const auto& h : headers)
+      if (h.is_array() && h.size() == 2 && h[0].is_string() && h[1].is_string())
+        e.headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
+  return std::optional<HttpCacheEntry>(std::move(e));
+}
+
+Status DuckDbWarehouse::PutHttpCache(const HttpCacheEntry& e) {
+  nlohmann::json headers = nlohmann::json::array();
+  for (const auto& [name, value] : e.headers) headers.push_back({name, value});
+  return db_->Execute(
+      "INSERT OR REPLACE INTO _sluice_http_cache (url, etag, headers, body, body_bytes, fetched_at) VALUES (" +
+      QuoteLiteral(e.url) + ", " + QuoteLiteral(e.etag) + ", " + QuoteLiteral(headers.dump()) + ", " +
+      QuoteLiteral(e.body) + ", " + std::to_string(e.body.size()) + ", " + Ts(e.fetched_at_us) + ")");
+}
+
+Status DuckDbWarehouse::DropHttpCache(const std::string& url) {
+  return db_->Execute("DELETE FROM _sluice_http_cache WHERE url = " + QuoteLiteral(url));
+}
+
+Status DuckDbWarehouse::ExpireHttpCache(int64_t before_us) {
+  return db_->Execute("DELETE FROM _sluice_http_cache WHERE fetched_at < " + Ts(before_us));
+}
+
+}  // namespace sluice

@@ -1,0 +1,20 @@
+#include "warehouse/system_records.h"
+
+namespace sluice {
+
+const char* RunStatusName(RunStatus s) {
+  switch (s) {
+    case RunStatus::kRunning: return "running";
+    case RunStatus::kSucceeded: return "succeeded";
+    case RunStatus::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+RunStatus ParseRunStatus(const std::string& name) {
+  if (name == "succeeded") return RunStatus::kSucceeded;
+  if (name == "failed") return RunStatus::kFailed;
+  return RunStatus::kRunning;
+}
+
+}  // namespace sluice
