@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -188,6 +189,39 @@ std::string Config::Resolve(const std::string& path) const {
   return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
+namespace {
+
+// warehouse: { kind: clickhouse, url: http://host:8123, database: sluice, cluster: NAME, user_env: VAR,
+// password_env: VAR, reader_user_env: VAR, reader_password_env: VAR }. Names end up in SQL unquoted (ON
+// CLUSTER, Distributed()), so they must be identifiers.
+void ReadClickHouseWarehouse(ConfigReader& r, const YAML::Node& w, Config& c) {
+  r.CheckKeys(w, "warehouse",
+              {"kind", "url", "database", "cluster", "user_env", "password_env", "reader_user_env",
+               "reader_password_env"});
+  c.warehouse_url = r.String(w, "url", "warehouse", /*required=*/true).value_or("");
+  if (!c.warehouse_url.empty() && c.warehouse_url.rfind("http://", 0) != 0 &&
+      c.warehouse_url.rfind("https://", 0) != 0)
+    r.Error(w["url"], "warehouse.url", "expected an http:// or https:// URL of ClickHouse's HTTP interface");
+  auto identifier = [&](std::string_view key, std::string& out) {
+    std::optional<std::string> v = r.String(w, key, "warehouse");
+    if (!v) return;
+    bool ok = !v->empty() && !std::isdigit(static_cast<unsigned char>((*v)[0]));
+    for (char ch : *v) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
+    if (!ok)
+      r.Error(w[std::string(key)], JoinPath("warehouse", key), "expected a name of letters, digits and '_'");
+    else
+      out = *v;
+  };
+  identifier("database", c.warehouse_database);
+  identifier("cluster", c.warehouse_cluster);
+  c.warehouse_user_env = r.String(w, "user_env", "warehouse").value_or("");
+  c.warehouse_password_env = r.String(w, "password_env", "warehouse").value_or("");
+  c.warehouse_reader_user_env = r.String(w, "reader_user_env", "warehouse").value_or("");
+  c.warehouse_reader_password_env = r.String(w, "reader_password_env", "warehouse").value_or("");
+}
+
+}  // namespace
+
 Result<Config> ParseConfig(const std::string& text, const std::string& file, const std::string& base_dir) {
   ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(text, file));
   ConfigReader r(file);
@@ -202,12 +236,14 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
                          "dashboards"});
   YAML::Node w = root["warehouse"];
   if (w.IsDefined()) {
-    r.CheckKeys(w, "warehouse", {"kind", "path", "url"});
     c.warehouse_kind = r.String(w, "kind", "warehouse").value_or("duckdb");
-    if (c.warehouse_kind != "duckdb" && c.warehouse_kind != "clickhouse")
-      r.Error(w["kind"], "warehouse.kind", "expected duckdb or clickhouse");
+    if (c.warehouse_kind == "clickhouse") {
+      ReadClickHouseWarehouse(r, w, c);
+    } else {
+      r.CheckKeys(w, "warehouse", {"kind", "path"});
+      if (c.warehouse_kind != "duckdb") r.Error(w["kind"], "warehouse.kind", "expected duckdb or clickhouse");
+    }
     c.warehouse_path = r.String(w, "path", "warehouse").value_or("data/warehouse.duckdb");
-    c.warehouse_url = r.String(w, "url", "warehouse").value_or("");
   } else {
     c.warehouse_path = "data/warehouse.duckdb";
   }

@@ -54,7 +54,15 @@ struct Config {
   std::string base_dir;  // relative paths in the config are relative to the file's folder
   std::string warehouse_kind = "duckdb";
   std::string warehouse_path;  // duckdb file
-  std::string warehouse_url;   // clickhouse
+  // clickhouse: the HTTP interface, the database sluice owns, the cluster for ON CLUSTER DDL and Distributed
+  // raw tables (empty: one server), and the names of the environment variables holding the credentials (the
+  // values are read when the warehouse opens, never stored in the config nor logged).
+  std::string warehouse_url;
+  std::string warehouse_database = "sluice";
+  std::string warehouse_cluster;
+  std::string warehouse_user_env, warehouse_password_env;
+  // The user people's queries run as: its users.xml profile must set readonly = 1 (its limits too).
+  std::string warehouse_reader_user_env, warehouse_reader_password_env;
   std::string landing_path;
   std::string listen = "127.0.0.1:8080";
   std::string token_env;  // name of the env var holding the API token (never the token itself)

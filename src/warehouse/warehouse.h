@@ -67,6 +67,14 @@ class Warehouse {
   // batches by it (DuckDB: whole row groups, so bulk loads leave no small row groups to merge later).
   virtual int64_t BatchRecordsFor(int64_t max_records) const { return max_records; }
 
+  // Completes loads that a crash cut short, from landing (`config.landing_path`), before the sources start.
+  // Engines whose LoadBatch is one transaction have nothing to complete (DuckDB). ClickHouse loads a batch
+  // in steps (rows, dead letters, ledger row) and re-sends landed batches that have no ledger row.
+  virtual Status RecoverFromLanding(const Config& config) {
+    (void)config;
+    return Status::Ok();
+  }
+
   // ---- Collector runs (`_sluice_runs`) ----
   // Records `run`; a later call for the same run_id replaces the earlier (a run's end follows its start).
   virtual Status PutRun(const RunRecord& run) = 0;

@@ -1,0 +1,133 @@
+// ClickHouseWarehouse: the scale-out warehouse, a ClickHouse server or cluster over its HTTP interface.
+//
+// ClickHouse has no transactions, so a batch cannot be loaded in one. Exactly-once comes from ordering and
+// idempotence instead (README.md "Backend"):
+//   1. the batch's rows go as byte-stable RowBinary blocks (clickhouse_rows.h), each one insert;
+//   2. then its dead letters, one block;
+//   3. then one ledger row in `_sluice_batches` carrying its checkpoints; Checkpoints() is, per partition,
+//      the max `next` over the source's ledger rows. Until that row exists, the batch is not loaded.
+// A load that dies between 1 and 3 leaves rows without a ledger row. RecoverFromLanding (at start) re-sends
+// every landed batch without a ledger row, rebuilt from its landed file, so the blocks are the same bytes:
+//   - on a cluster (Replicated*MergeTree), the replicas drop blocks they already have (insert
+//     deduplication, kept in ZooKeeper), so re-sending is safe on any replica;
+//   - on one server (plain MergeTree: 18.16 never deduplicates it), sluice counts the batch's rows already
+//     in raw (`_batch_id`, pruned to the batch's event days) and sends only the blocks that are missing,
+//     after waiting until no insert of the batch still runs (each block's insert has a deterministic
+//     query_id, which also makes the server refuse a second copy while the first runs).
+// Loads are never undone with ALTER ... DELETE (dedup hashes outlive it, so a re-insert would be dropped).
+//
+// Thread-safety: not thread-safe (one loader, like every Warehouse); readers are thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "warehouse/clickhouse/clickhouse_client.h"
+#include "warehouse/clickhouse/clickhouse_schema.h"
+#include "warehouse/warehouse.h"
+
+namespace sluice {
+
+class ClickHouseWarehouse : public Warehouse {
+ public:
+  struct Options {
+    ClickHouseOptions server;  // url, credentials; `database` is set from `target`
+    ClickHouseTarget target;   // database and cluster
+    // The readers' login: a user whose profile has readonly = 1. Empty user: OpenReaders refuses.
+    std::string reader_user, reader_password;
+  };
+
+  // Opens the warehouse of `config` (warehouse.kind clickhouse): reads the credentials from the environment
+  // variables the config names (an unset or empty one is Invalid, never "no password"), checks the server
+  // answers (Retry when it does not), creates the database and the system tables.
+  static Result<std::unique_ptr<ClickHouseWarehouse>> Open(const Config& config);
+  static Result<std::unique_ptr<ClickHouseWarehouse>> Open(Options options);
+
+  Result<std::shared_ptr<Readers>> OpenReaders(size_t connections) override;
+  Status Execute(const std::string& sql) override { return client_->Execute(sql); }
+  Result<QueryResult> Query(const std::string& sql) override { return client_->Query(sql); }
+  Status Prepare(const Config& config) override;
+  Result<std::optional<int64_t>> NewestEventTime(const std::string& stream) override;
+  Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) override;
+  Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) override;
+  Result<LoadOutcome> ReplayBatch(const Batch& batch, const std::string& landed_file) override;
+  // Loads the landed batches of the config's streams that have no ledger row (a load cut short between its
+  // rows and its ledger row), oldest first, through the same fence as LoadBatch, so a batch refused as
+  // stale stays refused. Looks at landing days from the day before the stream's newest ledger row (the
+  // last seven days for a stream without one): recovery follows a crash, and re-sending a block older than
+  // the dedup window would duplicate it. Call before the sources start.
+  Status RecoverFromLanding(const Config& config) override;
+
+#if __has_include("warehouse/sql_dialect.h")
+  // Transforms (clickhouse_warehouse_transform.cc). LedgerHead, TouchedHours, HasTable and DropRawBefore
+  // work; the rest answer Invalid ("not supported on ClickHouse yet") until rollups REPLACE PARTITION.
+  // (Guarded while the transform interface is being introduced, so this header builds either side of it.)
+  const SqlDialect& dialect() const override;
+  Status PrepareTransforms(const Config& config) override;
+  Result<int64_t> LedgerHead() override;
+  Result<std::set<int64_t>> TouchedHours(const std::set<std::string>& streams, int64_t after_seq,
+                                         int64_t through_seq) override;
+  Result<std::map<std::string, TransformCursor>> TransformCursors() override;
+  Result<bool> HasTable(const std::string& name) override;
+  Status WriteTarget(const TargetWrite& write) override;
+  Status DropRawBefore(const StreamConfig& stream, int32_t day) override;
+#endif
+
+  Status PutRun(const RunRecord& run) override;
+  Result<std::vector<RunRecord>> Runs(const std::string& collector) override;
+  Result<std::optional<HttpCacheEntry>> GetHttpCache(const std::string& url) override;
+  Status PutHttpCache(const HttpCacheEntry& entry) override;
+  Status DropHttpCache(const std::string& url) override;
+  Status ExpireHttpCache(int64_t before_us) override;
+
+  // Fault injection for tests: called at "rows" (every block sent), "dead_letters" (sent) and "ledger"
+  // (about to be written); a non-Ok status stops the load there, as a crash would.
+  void SetFaultHook(std::function<Status(std::string_view point)> hook) { fault_hook_ = std::move(hook); }
+
+  const ClickHouseClient& client() const { return *client_; }
+  const ClickHouseTarget& target() const { return options_.target; }
+  // "18.16.1"
+  const std::string& server_version() const { return version_; }
+
+ private:
+  enum class Mode { kLive, kReplay, kRecovery };
+  struct RawTable {
+    std::string insert_into;         // the table inserts go to (Distributed on a cluster)
+    std::string local;               // the table holding this server's rows
+    std::vector<RawColumn> columns;  // as the table has them, with what fills each
+  };
+
+  explicit ClickHouseWarehouse(Options options);
+  Status PrepareRawTable(const StreamConfig& stream);
+  Result<LoadOutcome> Load(const Batch& batch, const std::string& landed_file, Mode mode);
+  // The ledger's ranges of `batch_id` (partition -> range), empty when it has no ledger row.
+  Result<std::map<std::string, PartitionRange>> LedgerRanges(const Batch& batch);
+  Result<bool> StillCurrent(const Batch& batch);
+  Result<bool> OverlapsLoaded(const Batch& batch);
+  // `check_first`: count what already arrived and send the rest (one server: no dedup).
+  Status SendRows(const Batch& batch, const RawTable& table, bool check_first);
+  Status SendDeadLetters(const Batch& batch, bool check_first);
+  Status WriteLedgerRow(const Batch& batch, const std::string& landed_file);
+  // Sends one insert, retrying Retry-class failures; `landed` says, after an ambiguous failure, whether the
+  // block is in already (one server); on a cluster the same bytes are simply sent again.
+  Status InsertWithRetries(const std::string& sql, std::string_view data, const std::string& query_id,
+                           const std::function<Result<bool>()>& landed);
+  // Waits until no query whose id starts with `prefix` runs on the server (an earlier attempt's insert).
+  Status WaitNotRunning(const std::string& prefix);
+  Status Fault(std::string_view point) { return fault_hook_ ? fault_hook_(point) : Status::Ok(); }
+  uint64_t NextVersion();
+
+  Options options_;
+  std::unique_ptr<ClickHouseClient> client_;
+  std::string version_;
+  std::map<std::string, RawTable> raw_;  // by stream name
+  std::function<Status(std::string_view)> fault_hook_;
+  uint64_t last_version_ = 0;
+};
+
+}  // namespace sluice
