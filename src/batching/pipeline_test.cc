@@ -21,6 +21,16 @@ class SlowWarehouse : public Warehouse {
   Status Prepare(const Config& c) override { return inner_->Prepare(c); }
   Result<std::optional<int64_t>> NewestEventTime(const std::string& s) override { return inner_->NewestEventTime(s); }
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& s) override { return inner_->Checkpoints(s); }
+  const SqlDialect& dialect() const override { return inner_->dialect(); }
+  Status PrepareTransforms(const Config& c) override { return inner_->PrepareTransforms(c); }
+  Result<int64_t> LedgerHead() override { return inner_->LedgerHead(); }
+  Result<std::set<int64_t>> TouchedHours(const std::set<std::string>& s, int64_t a, int64_t t) override {
+    return inner_->TouchedHours(s, a, t);
+  }
+  Result<std::map<std::string, TransformCursor>> TransformCursors() override { return inner_->TransformCursors(); }
+  Result<bool> HasTable(const std::string& n) override { return inner_->HasTable(n); }
+  Status WriteTarget(const TargetWrite& w) override { return inner_->WriteTarget(w); }
+  Status DropRawBefore(const StreamConfig& s, int32_t day) override { return inner_->DropRawBefore(s, day); }
   Status PutRun(const RunRecord& r) override { return inner_->PutRun(r); }
   Result<std::vector<RunRecord>> Runs(const std::string& c) override { return inner_->Runs(c); }
   Result<std::optional<HttpCacheEntry>> GetHttpCache(const std::string& u) override { return inner_->GetHttpCache(u); }

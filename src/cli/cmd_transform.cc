@@ -86,7 +86,7 @@ int Explain(const Args& args) {
     return 1;
   }
   // The incremental statement is shown for the current hour, as an example of a touched hour.
-  std::printf("%s", ExplainRollup(*rollup, {HourOf(NowMicros())}).c_str());
+  std::printf("%s", ExplainRollup(DialectFor(config->warehouse_kind), *rollup, {HourOf(NowMicros())}).c_str());
   return 0;
 }
 

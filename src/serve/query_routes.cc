@@ -10,11 +10,11 @@ namespace sluice {
 Result<QueryResult> RunReaderQuery(Readers& readers, const ReadLimits& limits, Metrics& metrics,
                                    const std::string& route, const std::string& sql) {
   Result<QueryResult> r = readers.Query(sql, limits);
-  const char* outcome = r.ok()                          ? "ok"
-                        : r.status().IsTimedOut()       ? "timed_out"
-                        : r.status().IsRetry()          ? "busy"
-                        : r.status().IsInvalid()        ? "refused"
-                                                        : "failed";
+  const char* outcome = r.ok()                    ? "ok"
+                        : r.status().IsTimedOut() ? "timed_out"
+                        : r.status().IsRetry()    ? "busy"
+                        : r.status().IsInvalid()  ? "refused"
+                                                  : "failed";
   metrics.Add("sluice_queries_total", "route=\"" + route + "\",outcome=\"" + outcome + "\"", 1);
   if (r.ok() && r->truncated) metrics.Add("sluice_query_rows_truncated_total", "route=\"" + route + "\"", 1);
   return r;
@@ -61,12 +61,10 @@ void RegisterQueryRoutes(httplib::Server& srv, Readers& readers, const ReadLimit
     std::string type = format == "csv" ? "text/csv" : format == "json" ? "application/json" : "text/plain";
     res.set_content(FormatResult(*result, format), type);
   };
-  srv.Get("/api/query", [query](const httplib::Request& req, httplib::Response& res) {
-    query(req, res, "/api/query", "");
-  });
-  srv.Post("/api/query", [query](const httplib::Request& req, httplib::Response& res) {
-    query(req, res, "/api/query", "");
-  });
+  srv.Get("/api/query",
+          [query](const httplib::Request& req, httplib::Response& res) { query(req, res, "/api/query", ""); });
+  srv.Post("/api/query",
+           [query](const httplib::Request& req, httplib::Response& res) { query(req, res, "/api/query", ""); });
   srv.Get("/api/export.csv", [query](const httplib::Request& req, httplib::Response& res) {
     query(req, res, "/api/export.csv", "csv");
     if (res.status == 200 || res.status == -1)

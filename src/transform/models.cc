@@ -76,7 +76,7 @@ Result<std::vector<Model>> LoadModels(const std::string& dir) {
 }
 
 std::string RenderModel(const Model& model, const std::function<std::string(const std::string&)>& table_of,
-                        const std::set<int64_t>& hours) {
+                        const std::set<int64_t>& hours, const SqlDialect& dialect) {
   std::string out;
   std::string rest = model.sql;
   std::smatch match;
@@ -85,7 +85,7 @@ std::string RenderModel(const Model& model, const std::function<std::string(cons
     rest = match.suffix().str();
   }
   out += rest;
-  std::string list = hours.empty() ? "NULL::TIMESTAMP" : SqlTimestampList(hours);
+  std::string list = hours.empty() ? dialect.NullTimestamp() : dialect.TimestampList(hours);
   return std::regex_replace(out, HoursPattern(), list);
 }
 

@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "transform/rollup_config.h"
+#include "warehouse/sql_dialect.h"
 
 namespace sluice {
 
@@ -33,10 +34,10 @@ Result<Model> ParseModel(const std::string& name, const std::string& file, const
 // Reads every *.sql in `dir` (sorted by name). An empty `dir` means no models.
 Result<std::vector<Model>> LoadModels(const std::string& dir);
 
-// Expands the template: ref(x) through `table_of`, touched_hours to `hours` (hour starts; an empty set
-// expands to NULL::TIMESTAMP, which matches nothing).
+// Expands the template: ref(x) through `table_of`, touched_hours to `hours` (hour starts) as timestamp
+// literals of `dialect` (an empty set expands to its typed NULL, which matches nothing).
 std::string RenderModel(const Model& model, const std::function<std::string(const std::string&)>& table_of,
-                        const std::set<int64_t>& hours);
+                        const std::set<int64_t>& hours, const SqlDialect& dialect);
 
 // One table the transformer maintains: a rollup or a model, with what it reads.
 struct TransformTarget {

@@ -41,11 +41,11 @@ TEST_F(ModelsTest, HeaderRefsAndRendering) {
   EXPECT_EQ(m->time_column, "hour");
   EXPECT_EQ(m->refs, (std::vector<std::string>{"tracking_hourly", "tracking"}));
   std::string sql = RenderModel(*m, [&](const std::string& r) { return RefTable(*config_, r); },
-                                {*ParseIsoMicros("2024-05-01T10:00:00Z")});
+                                {*ParseIsoMicros("2024-05-01T10:00:00Z")}, DialectFor("duckdb"));
   EXPECT_EQ(sql,
             "-- sluice: time_column=hour\nSELECT hour, sum(click) / sum(start) AS ctr FROM \"tracking_hourly\" JOIN "
             "\"raw_tracking\" USING (x) WHERE hour IN (TIMESTAMP '2024-05-01 10:00:00') GROUP BY ALL");
-  EXPECT_NE(RenderModel(*m, [](const std::string& r) { return r; }, {}).find("IN (NULL::TIMESTAMP)"),
+  EXPECT_NE(RenderModel(*m, [](const std::string& r) { return r; }, {}, DialectFor("duckdb")).find("IN (NULL::TIMESTAMP)"),
             std::string::npos);
   EXPECT_FALSE(ParseModel("x", "x.sql", "-- sluice: grain=hour\nSELECT 1").ok());
   EXPECT_FALSE(ParseModel("x", "x.sql", "  \n").ok());

@@ -4,14 +4,6 @@
 
 namespace sluice {
 
-std::string SqlTimestamp(int64_t micros) { return "TIMESTAMP '" + FormatSqlTimestamp(micros) + "'"; }
-
-std::string SqlTimestampList(const std::set<int64_t>& micros) {
-  std::string out;
-  for (int64_t m : micros) out += (out.empty() ? "" : ", ") + SqlTimestamp(m);
-  return out;
-}
-
 std::set<int64_t> BucketsOf(const std::set<int64_t>& hours, const std::string& grain) {
   if (grain == "hour") return hours;
   std::set<int64_t> days;
@@ -21,65 +13,88 @@ std::set<int64_t> BucketsOf(const std::set<int64_t>& hours, const std::string& g
 
 namespace {
 
-std::string BucketExpr(const RollupConfig& r) {
-  return "date_trunc('" + r.grain + "', " + QuoteIdent(r.stream->event_time_field().name) + ")::TIMESTAMP";
+std::string BucketExpr(const SqlDialect& d, const RollupConfig& r) {
+  return d.TimeBucket(r.grain, d.Ident(r.stream->event_time_field().name));
 }
 
-std::string MeasureExpr(const Measure& m) {
-  std::string c = QuoteIdent(m.column);
+std::string MeasureExpr(const SqlDialect& d, const Measure& m) {
+  std::string c = d.Ident(m.column);
   switch (m.fn) {
-    case MeasureFn::kCount: return "count(*)";
-    case MeasureFn::kSum: return "sum(" + c + ")";
-    case MeasureFn::kMin: return "min(" + c + ")";
-    case MeasureFn::kMax: return "max(" + c + ")";
-    case MeasureFn::kAvg: return "avg(" + c + ")";
-    case MeasureFn::kApproxDistinct: return "approx_count_distinct(" + c + ")";
+    case MeasureFn::kCount:
+      return "count(*)";
+    case MeasureFn::kSum:
+      return "sum(" + c + ")";
+    case MeasureFn::kMin:
+      return "min(" + c + ")";
+    case MeasureFn::kMax:
+      return "max(" + c + ")";
+    case MeasureFn::kAvg:
+      return "avg(" + c + ")";
+    case MeasureFn::kApproxDistinct:
+      return d.ApproxDistinct(c);
   }
   return "NULL";
 }
 
-// A predicate on raw selecting the rows of `buckets`: the range bounds let DuckDB's zone maps skip row
-// groups (raw is stored in event order), the IN keeps non-contiguous sets exact.
-std::string RawFilter(const RollupConfig& r, const std::set<int64_t>& buckets) {
-  int64_t width = r.grain == "day" ? kMicrosPerDay : kMicrosPerHour;
-  std::string ts = QuoteIdent(r.stream->event_time_field().name);
-  return ts + " >= " + SqlTimestamp(*buckets.begin()) + " AND " + ts + " < " + SqlTimestamp(*buckets.rbegin() + width) +
-         " AND " + BucketExpr(r) + " IN (" + SqlTimestampList(buckets) + ")";
-}
-
 }  // namespace
 
-std::string RollupSelectSql(const RollupConfig& r, const std::string& raw_filter) {
-  std::string sql = "SELECT " + BucketExpr(r) + " AS " + QuoteIdent(r.grain);
-  for (const auto& d : r.dimensions) sql += ", " + QuoteIdent(d);
-  for (const auto& m : r.measures) sql += ", " + MeasureExpr(m) + " AS " + QuoteIdent(m.name);
+std::string RollupRawFilter(const SqlDialect& d, const RollupConfig& r, const std::set<int64_t>& buckets) {
+  int64_t width = r.grain == "day" ? kMicrosPerDay : kMicrosPerHour;
+  std::string ts = d.Ident(r.stream->event_time_field().name);
+  return ts + " >= " + d.Timestamp(*buckets.begin()) + " AND " + ts + " < " + d.Timestamp(*buckets.rbegin() + width) +
+         " AND " + BucketExpr(d, r) + " IN (" + d.TimestampList(buckets) + ")";
+}
+
+std::string RollupSelectSql(const SqlDialect& d, const RollupConfig& r, const std::string& raw_filter) {
+  std::vector<std::string> keys = {BucketExpr(d, r)};
+  std::string sql = "SELECT " + keys[0] + " AS " + d.Ident(r.grain);
+  for (const auto& dim : r.dimensions) {
+    keys.push_back(d.Ident(dim));
+    sql += ", " + d.Ident(dim);
+  }
+  for (const auto& m : r.measures) sql += ", " + MeasureExpr(d, m) + " AS " + d.Ident(m.name);
   for (const auto& v : r.pivot.values)
-    sql += ", count(*) FILTER (WHERE " + QuoteIdent(r.pivot.column) + " = " + QuoteLiteral(v) + ") AS " + QuoteIdent(v);
-  sql += " FROM " + QuoteIdent(r.stream->raw_table());
+    sql += ", " + d.CountIf(d.Ident(r.pivot.column) + " = " + d.Literal(v)) + " AS " + d.Ident(v);
+  sql += " FROM " + d.Ident(r.stream->raw_table());
   if (!raw_filter.empty()) sql += " WHERE " + raw_filter;
-  return sql + " GROUP BY ALL";
+  return sql + " " + d.GroupBy(keys);
 }
 
-std::string RollupFullBuildSql(const RollupConfig& r) {
-  return "CREATE OR REPLACE TABLE " + QuoteIdent(r.name) + " AS " + RollupSelectSql(r);
+TargetWrite RollupRebuild(const SqlDialect& d, const RollupConfig& r) {
+  TargetWrite w;
+  w.kind = TargetWrite::Kind::kRebuild;
+  w.table = r.name;
+  w.bucket_column = r.grain;
+  w.select_sql = RollupSelectSql(d, r);
+  return w;
 }
 
-std::string RollupRecomputeSql(const RollupConfig& r, const std::set<int64_t>& hours) {
-  if (hours.empty()) return "";
-  std::set<int64_t> buckets = BucketsOf(hours, r.grain);
-  return "DELETE FROM " + QuoteIdent(r.name) + " WHERE " + QuoteIdent(r.grain) + " IN (" +
-         SqlTimestampList(buckets) + ");\nINSERT INTO " + QuoteIdent(r.name) + " " +
-         RollupSelectSql(r, RawFilter(r, buckets));
+TargetWrite RollupRecompute(const SqlDialect& d, const RollupConfig& r, const std::set<int64_t>& hours) {
+  TargetWrite w;
+  w.table = r.name;
+  w.bucket_column = r.grain;
+  if (hours.empty()) return w;
+  w.kind = TargetWrite::Kind::kReplaceBuckets;
+  w.buckets = BucketsOf(hours, r.grain);
+  w.select_for = [&d, &r](const std::set<int64_t>& buckets) {
+    return RollupSelectSql(d, r, RollupRawFilter(d, r, buckets));
+  };
+  return w;
 }
 
-std::string ExplainRollup(const RollupConfig& r, const std::set<int64_t>& example_hours) {
+std::string ExplainRollup(const SqlDialect& d, const RollupConfig& r, const std::set<int64_t>& example_hours) {
+  auto statements = [&d](const TargetWrite& w) {
+    std::string out;
+    for (const auto& s : d.WriteTargetSql(w)) out += s + ";\n";
+    return out;
+  };
   std::string out = "-- rollup " + r.name + " of stream " + r.stream->name + " by " + r.grain + "\n";
   out += "-- build (first run, --full-refresh, or after its definition changed):\n";
-  out += RollupFullBuildSql(r) + ";\n";
+  out += statements(RollupRebuild(d, r));
   if (!example_hours.empty()) {
-    out += "-- incremental recompute of the touched " + r.grain + "s, one transaction with the cursor update";
+    out += "-- incremental recompute of the touched " + r.grain + "s, atomically with the cursor update";
     out += " (shown for " + std::to_string(example_hours.size()) + " example hour(s)):\n";
-    out += "BEGIN TRANSACTION;\n" + RollupRecomputeSql(r, example_hours) + ";\nCOMMIT;\n";
+    out += statements(RollupRecompute(d, r, example_hours));
   }
   return out;
 }

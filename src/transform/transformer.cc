@@ -13,54 +13,8 @@ namespace sluice {
 
 namespace {
 
-const char* const kCursorSql = R"sql(
-CREATE TABLE IF NOT EXISTS _sluice_transform_cursor (
-  target VARCHAR PRIMARY KEY,
-  last_seq BIGINT NOT NULL,     -- batches with seq <= last_seq are absorbed
-  definition VARCHAR,           -- what the table was built from; a change forces a rebuild
-  updated_at TIMESTAMP
-))sql";
-
 // A --from/--to range can name years; beyond this many hours it is surely a typo.
 constexpr int64_t kMaxRangeHours = 24 * 366 * 5;
-
-std::string StreamList(const std::set<std::string>& streams) {
-  std::string out;
-  for (const auto& s : streams) out += (out.empty() ? "" : ", ") + QuoteLiteral(s);
-  return out.empty() ? "NULL" : out;
-}
-
-Result<std::set<int64_t>> HoursOf(Warehouse& w, const std::set<std::string>& streams, int64_t after_seq,
-                                  int64_t max_seq) {
-  ASSIGN_OR_RETURN(auto r, w.Query("SELECT DISTINCT epoch_us(h) FROM (SELECT unnest(event_hours) AS h FROM "
-                                   "_sluice_batches WHERE seq > " + std::to_string(after_seq) + " AND seq <= " +
-                                   std::to_string(max_seq) + " AND stream IN (" + StreamList(streams) + "))"));
-  std::set<int64_t> hours;
-  for (const auto& row : r.rows)
-    if (row[0]) hours.insert(std::stoll(*row[0]));
-  return hours;
-}
-
-std::string WatermarkViewsSql(const Config& config) {
-  if (config.streams.empty()) return "";
-  std::string lateness, hours;
-  for (const auto& s : config.streams) {
-    lateness += std::string(lateness.empty() ? "" : ", ") + "(" + QuoteLiteral(s.name) + ", to_microseconds(" +
-                std::to_string(s.allowed_lateness_us) + "))";
-    hours += std::string(hours.empty() ? "" : " UNION ALL ") + "SELECT " + QuoteLiteral(s.name) +
-             " AS stream, date_trunc('hour', " + QuoteIdent(s.event_time_field().name) +
-             ")::TIMESTAMP AS hour, count(*) AS rows FROM " + QuoteIdent(s.raw_table()) + " GROUP BY ALL";
-  }
-  return "CREATE OR REPLACE VIEW _sluice_watermarks AS WITH lateness(stream, allowed_lateness) AS (VALUES " +
-         lateness +
-         ") SELECT l.stream, b.max_event_time, b.max_event_time - l.allowed_lateness AS watermark, "
-         "coalesce(b.late_rows, 0) AS late_rows FROM lateness l LEFT JOIN (SELECT stream, max(max_event_time) AS "
-         "max_event_time, sum(late_rows) AS late_rows FROM _sluice_batches GROUP BY stream) b USING (stream);\n"
-         "CREATE OR REPLACE VIEW _sluice_hours AS WITH h AS (" +
-         hours +
-         ") SELECT h.stream, h.hour, h.rows, coalesce(h.hour + INTERVAL 1 HOUR <= w.watermark, false) AS final "
-         "FROM h JOIN _sluice_watermarks w USING (stream)";
-}
 
 }  // namespace
 
@@ -79,15 +33,14 @@ const RollupConfig* Transformer::FindRollup(const std::string& name) const {
 }
 
 Status Transformer::Prepare(Warehouse& w) {
-  RETURN_IF_ERROR(w.Execute(kCursorSql).WithContext("creating the transform cursor"));
-  std::string views = WatermarkViewsSql(config_);
-  if (!views.empty()) RETURN_IF_ERROR(w.Execute(views).WithContext("creating the watermark views"));
+  RETURN_IF_ERROR(w.PrepareTransforms(config_));
   prepared_ = true;
   return Status::Ok();
 }
 
-std::string Transformer::Definition(const TransformTarget& t) const {
-  if (t.rollup) return RollupFullBuildSql(*t.rollup);
+std::string Transformer::Definition(const SqlDialect& d, const TransformTarget& t) const {
+  // Spelled as the build statement sluice has always recorded, so upgrading does not force a rebuild.
+  if (t.rollup) return "CREATE OR REPLACE TABLE " + d.Ident(t.name) + " AS " + RollupSelectSql(d, *t.rollup);
   std::string def = "time_column=" + t.model->time_column + "\n" + t.model->sql;
   // A model reading a raw table may use `*`: a field added to the stream changes its output.
   for (const auto& ref : t.model->refs)
@@ -98,13 +51,14 @@ std::string Transformer::Definition(const TransformTarget& t) const {
   return def;
 }
 
-std::string Transformer::Render(const Model& model, const std::set<int64_t>& hours) const {
-  return RenderModel(model, [this](const std::string& ref) { return RefTable(config_, ref); }, hours);
+std::string Transformer::Render(const SqlDialect& d, const Model& model, const std::set<int64_t>& hours) const {
+  return RenderModel(
+      model, [this](const std::string& ref) { return RefTable(config_, ref); }, hours, d);
 }
 
 Result<bool> Transformer::HasNewBatches(Warehouse& w) {
-  ASSIGN_OR_RETURN(auto r, w.Query("SELECT coalesce(max(seq), 0) FROM _sluice_batches"));
-  return std::stoll(r.Scalar()) != last_seq_;
+  ASSIGN_OR_RETURN(int64_t head, w.LedgerHead());
+  return head != last_seq_;
 }
 
 int64_t Transformer::RetentionCutoff(const std::set<std::string>& streams) const {
@@ -121,17 +75,11 @@ int64_t Transformer::RetentionCutoff(const std::set<std::string>& streams) const
 Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& options) {
   if (!prepared_) RETURN_IF_ERROR(Prepare(w));
   TransformReport report;
+  const SqlDialect& d = w.dialect();
   // One snapshot of the ledger for the whole run, so every target absorbs the same batches.
-  ASSIGN_OR_RETURN(auto seq, w.Query("SELECT coalesce(max(seq), 0) FROM _sluice_batches"));
-  int64_t max_seq = std::stoll(seq.Scalar());
+  ASSIGN_OR_RETURN(int64_t max_seq, w.LedgerHead());
   report.to_seq = max_seq;
-
-  std::map<std::string, std::pair<int64_t, std::string>> cursors;
-  ASSIGN_OR_RETURN(auto cur, w.Query("SELECT target, last_seq, definition FROM _sluice_transform_cursor"));
-  for (const auto& row : cur.rows) cursors[*row[0]] = {std::stoll(*row[1]), row[2].value_or("")};
-  std::set<std::string> tables;
-  ASSIGN_OR_RETURN(auto tr, w.Query("SELECT table_name FROM duckdb_tables()"));
-  for (const auto& row : tr.rows) tables.insert(*row[0]);
+  ASSIGN_OR_RETURN(auto cursors, w.TransformCursors());
 
   std::set<int64_t> range;
   if (options.from_us && options.to_us) {
@@ -143,21 +91,23 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
 
   std::set<std::string> rebuilt;
   for (const auto& t : order_) {
-    std::string definition = Definition(t);
+    std::string definition = Definition(d, t);
     auto c = cursors.find(t.name);
-    bool full = options.full_refresh || !tables.count(t.name) || c == cursors.end() || c->second.second != definition;
+    ASSIGN_OR_RETURN(bool exists, w.HasTable(t.name));
+    const bool same_definition = c != cursors.end() && c->second.definition == definition;
+    bool full = options.full_refresh || !exists || !same_definition;
     for (const auto& d : t.deps) full |= rebuilt.count(d) > 0;
-    int64_t last = c == cursors.end() ? 0 : c->second.first;
+    int64_t last = c == cursors.end() ? 0 : c->second.last_seq;
     std::set<int64_t> hours;
     if (full) {
       // An incremental model's template needs the hours even for a full build: all of them.
       if (t.model && !t.model->time_column.empty()) {
-        ASSIGN_OR_RETURN(hours, HoursOf(w, t.streams, -1, max_seq));
+        ASSIGN_OR_RETURN(hours, w.TouchedHours(t.streams, -1, max_seq));
       }
       rebuilt.insert(t.name);
     } else {
       if (last >= max_seq && range.empty()) continue;  // nothing new: leave the table and cursor alone
-      ASSIGN_OR_RETURN(hours, HoursOf(w, t.streams, last, max_seq));
+      ASSIGN_OR_RETURN(hours, w.TouchedHours(t.streams, last, max_seq));
       hours.insert(range.begin(), range.end());
       // An hour whose raw rows retention removed would be recomputed from what little is left (a late row):
       // the target keeps what it rolled up before instead.
@@ -170,62 +120,58 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
       }
     }
     // A rollup whose table and definition stand can keep its buckets older than the retention cutoff.
-    bool keep_expired = tables.count(t.name) && c != cursors.end() && c->second.second == definition;
-    RETURN_IF_ERROR(RunTarget(w, t, full, keep_expired, hours, max_seq, definition, report)
-                        .WithContext("transforming " + t.name));
+    bool keep_expired = exists && same_definition;
+    RETURN_IF_ERROR(
+        RunTarget(w, t, full, keep_expired, hours, max_seq, definition, report).WithContext("transforming " + t.name));
   }
   // Retention runs after the targets absorbed this run's batches, so expired raw rows are already in every
-  // rollup; the rollups keep them. Rows are stored in event order, so zone maps keep the delete cheap.
+  // rollup; the rollups keep them.
   for (const auto& stream : config_.streams) {
     if (stream.retention_us <= 0) continue;
-    int32_t keep_from = DayOf(RetentionCutoff({stream.name}));
-    RETURN_IF_ERROR(w.Execute("DELETE FROM " + QuoteIdent(stream.raw_table()) + " WHERE event_date < " +
-                              "DATE '" + FormatIsoDate(keep_from) + "'").WithContext("retention of " + stream.name));
+    RETURN_IF_ERROR(
+        w.DropRawBefore(stream, DayOf(RetentionCutoff({stream.name}))).WithContext("retention of " + stream.name));
   }
   last_seq_ = max_seq;
   return report;
 }
 
 Status Transformer::RunTarget(Warehouse& w, const TransformTarget& t, bool full, bool keep_expired,
-                              const std::set<int64_t>& hours,
-                              int64_t max_seq, const std::string& definition, TransformReport& report) {
-  std::string sql;
-  const std::string table = QuoteIdent(t.name);
+                              const std::set<int64_t>& hours, int64_t max_seq, const std::string& definition,
+                              TransformReport& report) {
+  const SqlDialect& d = w.dialect();
+  TargetWrite write;
   int64_t expired = t.rollup ? RetentionCutoff(t.streams) : std::numeric_limits<int64_t>::min();
   if (full && t.rollup && expired != std::numeric_limits<int64_t>::min() && keep_expired) {
     // Raw before the retention cutoff is gone, so a full refresh rebuilds only the retained buckets and
     // keeps what was rolled up before (the cutoff is a day boundary, so hour and day buckets align).
-    const std::string grain = QuoteIdent(t.rollup->grain);
-    const std::string ts = QuoteIdent(t.rollup->stream->event_time_field().name);
-    sql = "DELETE FROM " + table + " WHERE " + grain + " >= " + SqlTimestamp(expired) + ";\nINSERT INTO " + table +
-          " " + RollupSelectSql(*t.rollup, ts + " >= " + SqlTimestamp(expired));
+    write.kind = TargetWrite::Kind::kRebuildFrom;
+    write.keep_before_us = expired;
+    write.select_sql = RollupSelectSql(
+        d, *t.rollup, d.Ident(t.rollup->stream->event_time_field().name) + " >= " + d.Timestamp(expired));
   } else if (full) {
     if (t.rollup && expired != std::numeric_limits<int64_t>::min())
       spdlog::warn("rollup {}: rebuilt from raw, which retention has cut at {}: older buckets are lost", t.name,
                    FormatIsoMicros(expired));
-    sql = t.rollup ? RollupFullBuildSql(*t.rollup) : "CREATE OR REPLACE TABLE " + table + " AS " + Render(*t.model, hours);
-  } else if (!hours.empty()) {
     if (t.rollup) {
-      sql = RollupRecomputeSql(*t.rollup, hours);
+      write = RollupRebuild(d, *t.rollup);
     } else {
-      sql = "DELETE FROM " + table + " WHERE " + QuoteIdent(t.model->time_column) + " IN (" + SqlTimestampList(hours) +
-            ");\nINSERT INTO " + table + " SELECT * FROM (" + Render(*t.model, hours) + ")";
+      write.kind = TargetWrite::Kind::kRebuild;
+      write.select_sql = Render(d, *t.model, hours);
     }
+  } else if (t.rollup) {
+    write = RollupRecompute(d, *t.rollup, hours);
+  } else if (!hours.empty()) {
+    write.kind = TargetWrite::Kind::kReplaceBuckets;
+    write.buckets = hours;
+    write.select_for = [this, &d, &t](const std::set<int64_t>& buckets) { return Render(d, *t.model, buckets); };
   }
-  // The cursor moves in the same transaction as the data, so a crash cannot separate them.
-  std::string cursor = "INSERT OR REPLACE INTO _sluice_transform_cursor VALUES (" + QuoteLiteral(t.name) + ", " +
-                       std::to_string(max_seq) + ", " + QuoteLiteral(definition) + ", " + SqlTimestamp(NowMicros()) +
-                       ")";
+  write.table = t.name;
+  write.bucket_column = t.rollup ? t.rollup->grain : t.model->time_column;
+  write.cursor_seq = max_seq;
+  write.definition = definition;
   int64_t t0 = NowMicros();
-  RETURN_IF_ERROR(w.Execute("BEGIN TRANSACTION"));
-  Status st = sql.empty() ? Status::Ok() : w.Execute(sql);
-  if (st.ok()) st = w.Execute(cursor);
-  if (st.ok()) st = w.Execute("COMMIT");
-  if (!st.ok()) {
-    (void)w.Execute("ROLLBACK");
-    return st;
-  }
-  if (sql.empty()) return Status::Ok();
+  RETURN_IF_ERROR(w.WriteTarget(write));
+  if (write.kind == TargetWrite::Kind::kCursorOnly) return Status::Ok();
   ++report.tables_changed;
   std::string what = full ? "rebuilt" : "recomputed " + std::to_string(hours.size()) + " hour(s)";
   if (!full) report.hours_recomputed += static_cast<int64_t>(hours.size());

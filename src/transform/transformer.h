@@ -1,17 +1,16 @@
 // Transformer: keeps rollups and SQL models up to date with raw, incrementally by event hour.
 //
-// Each target (rollup or model) has a cursor in `_sluice_transform_cursor(target, last_seq, definition)`:
-// the last `_sluice_batches.seq` it has absorbed. A run takes the batches past the cursor, unions the event
-// hours they touched in the target's streams, recomputes exactly those hours (delete, insert from raw or
-// upstream tables) and advances the cursor, all in one transaction per target, in dependency order. A crash
-// anywhere leaves every target either before or after its step, so the next run redoes what is missing, and
-// a run with nothing new changes nothing (DESIGN.md semantics 3). A target whose definition changed (its SQL,
-// or the schema of a stream a model reads) or whose table is missing is rebuilt whole, and so are the targets
-// that read it (semantics 4).
+// Each target (rollup or model) has a cursor (Warehouse::TransformCursors): the last ledger sequence number
+// it has absorbed. A run takes the batches past the cursor, unions the event hours they touched in the
+// target's streams, and recomputes exactly those hours in dependency order (Warehouse::WriteTarget: the rows
+// and the cursor move together). A crash anywhere leaves every target either before or after its step, so
+// the next run redoes what is missing, and a run with nothing new changes nothing (DESIGN.md semantics 3). A target
+// whose definition changed (its SQL, or the schema of a stream a model reads) or whose table is missing is rebuilt
+// whole, and so are the targets that read it (semantics 4).
 //
-// Also maintains the views `_sluice_watermarks(stream, max_event_time, watermark, late_rows)` and
-// `_sluice_hours(stream, hour, rows, final)`: an hour is final once hour + 1h <= the stream's watermark (max
-// event time loaded minus allowed_lateness). Late rows are loaded and re-rolled like any others.
+// Also has the warehouse maintain the views `_sluice_watermarks(stream, max_event_time, watermark,
+// late_rows)` and `_sluice_hours(stream, hour, rows, final)`: an hour is final once hour + 1h <= the stream's watermark
+// (max event time loaded minus allowed_lateness). Late rows are loaded and re-rolled like any others.
 //
 // Thread-safety: not thread-safe; the caller serialises Run with other warehouse use (Pipeline::WithWarehouse).
 #pragma once
@@ -31,15 +30,15 @@
 namespace sluice {
 
 struct TransformOptions {
-  bool full_refresh = false;        // rebuild every target from raw
-  std::optional<int64_t> from_us;   // with to_us: also recompute the hours in [from, to)
+  bool full_refresh = false;       // rebuild every target from raw
+  std::optional<int64_t> from_us;  // with to_us: also recompute the hours in [from, to)
   std::optional<int64_t> to_us;
 };
 
 struct TransformReport {
-  int64_t to_seq = 0;            // batches up to this seq are now absorbed by every target
-  int tables_changed = 0;        // targets rebuilt or recomputed
-  int64_t hours_recomputed = 0;  // distinct hours recomputed incrementally, summed over targets
+  int64_t to_seq = 0;              // batches up to this seq are now absorbed by every target
+  int tables_changed = 0;          // targets rebuilt or recomputed
+  int64_t hours_recomputed = 0;    // distinct hours recomputed incrementally, summed over targets
   std::vector<std::string> lines;  // one per changed target, for the CLI
 };
 
@@ -64,14 +63,13 @@ class Transformer {
  private:
   explicit Transformer(const Config& config) : config_(config) {}
   // What a target's table is built from; a change forces a rebuild.
-  std::string Definition(const TransformTarget& target) const;
+  std::string Definition(const SqlDialect& dialect, const TransformTarget& target) const;
   // Start (micros) of the first day whose raw rows retention keeps in every one of `streams`; INT64_MIN
   // when none has a retention.
   int64_t RetentionCutoff(const std::set<std::string>& streams) const;
-  std::string Render(const Model& model, const std::set<int64_t>& hours) const;
+  std::string Render(const SqlDialect& dialect, const Model& model, const std::set<int64_t>& hours) const;
   Status RunTarget(Warehouse& w, const TransformTarget& t, bool full, bool keep_expired, const std::set<int64_t>& hours,
-                   int64_t max_seq,
-                   const std::string& definition, TransformReport& report);
+                   int64_t max_seq, const std::string& definition, TransformReport& report);
 
   const Config& config_;
   std::vector<RollupConfig> rollups_;

@@ -67,8 +67,7 @@ bool IsJsonBare(const CellType& t) {
 }
 
 bool IsNested(const CellType& t) {
-  return t.id == DUCKDB_TYPE_LIST || t.id == DUCKDB_TYPE_ARRAY || t.id == DUCKDB_TYPE_STRUCT ||
-         t.id == DUCKDB_TYPE_MAP;
+  return t.id == DUCKDB_TYPE_LIST || t.id == DUCKDB_TYPE_ARRAY || t.id == DUCKDB_TYPE_STRUCT || t.id == DUCKDB_TYPE_MAP;
 }
 
 void AppendScalar(std::string& out, duckdb_vector vec, const CellType& t, uint64_t row) {
@@ -103,10 +102,18 @@ void AppendScalar(std::string& out, duckdb_vector vec, const CellType& t, uint64
     case DUCKDB_TYPE_DECIMAL: {
       duckdb_decimal d{t.width, t.scale, {}};
       switch (t.internal) {
-        case DUCKDB_TYPE_SMALLINT: d.value = WidenToHugeint(At<int16_t>(vec, row)); break;
-        case DUCKDB_TYPE_INTEGER: d.value = WidenToHugeint(At<int32_t>(vec, row)); break;
-        case DUCKDB_TYPE_BIGINT: d.value = WidenToHugeint(At<int64_t>(vec, row)); break;
-        default: d.value = At<duckdb_hugeint>(vec, row); break;
+        case DUCKDB_TYPE_SMALLINT:
+          d.value = WidenToHugeint(At<int16_t>(vec, row));
+          break;
+        case DUCKDB_TYPE_INTEGER:
+          d.value = WidenToHugeint(At<int32_t>(vec, row));
+          break;
+        case DUCKDB_TYPE_BIGINT:
+          d.value = WidenToHugeint(At<int64_t>(vec, row));
+          break;
+        default:
+          d.value = At<duckdb_hugeint>(vec, row);
+          break;
       }
       return AppendDuckDbText(out, duckdb_create_decimal(d));
     }
@@ -226,8 +233,10 @@ void AppendJson(std::string& out, duckdb_vector vec, const CellType& t, uint64_t
     std::string text;
     AppendScalar(text, vec, t, row);
     const bool bare = IsJsonBare(t) && text != "nan" && text != "inf" && text != "-inf";
-    if (bare) out += text;
-    else AppendJsonString(out, text);
+    if (bare)
+      out += text;
+    else
+      AppendJsonString(out, text);
   }
 }
 
@@ -285,24 +294,39 @@ CellType ResolveCellType(duckdb_logical_type type) {
 
 std::string CellTypeName(const CellType& t) {
   if (t.json_alias) return "JSON";
-  static const std::pair<duckdb_type, const char*> kNames[] = {
-      {DUCKDB_TYPE_BOOLEAN, "BOOLEAN"},       {DUCKDB_TYPE_TINYINT, "TINYINT"},
-      {DUCKDB_TYPE_SMALLINT, "SMALLINT"},     {DUCKDB_TYPE_INTEGER, "INTEGER"},
-      {DUCKDB_TYPE_BIGINT, "BIGINT"},         {DUCKDB_TYPE_UTINYINT, "UTINYINT"},
-      {DUCKDB_TYPE_USMALLINT, "USMALLINT"},   {DUCKDB_TYPE_UINTEGER, "UINTEGER"},
-      {DUCKDB_TYPE_UBIGINT, "UBIGINT"},       {DUCKDB_TYPE_HUGEINT, "HUGEINT"},
-      {DUCKDB_TYPE_UHUGEINT, "UHUGEINT"},     {DUCKDB_TYPE_FLOAT, "FLOAT"},
-      {DUCKDB_TYPE_DOUBLE, "DOUBLE"},         {DUCKDB_TYPE_DECIMAL, "DECIMAL"},
-      {DUCKDB_TYPE_VARCHAR, "VARCHAR"},       {DUCKDB_TYPE_BLOB, "BLOB"},
-      {DUCKDB_TYPE_DATE, "DATE"},             {DUCKDB_TYPE_TIME, "TIME"},
-      {DUCKDB_TYPE_TIME_NS, "TIME_NS"},       {DUCKDB_TYPE_TIME_TZ, "TIMETZ"},
-      {DUCKDB_TYPE_TIMESTAMP, "TIMESTAMP"},   {DUCKDB_TYPE_TIMESTAMP_TZ, "TIMESTAMPTZ"},
-      {DUCKDB_TYPE_TIMESTAMP_S, "TIMESTAMP_S"}, {DUCKDB_TYPE_TIMESTAMP_MS, "TIMESTAMP_MS"},
-      {DUCKDB_TYPE_TIMESTAMP_NS, "TIMESTAMP_NS"}, {DUCKDB_TYPE_INTERVAL, "INTERVAL"},
-      {DUCKDB_TYPE_UUID, "UUID"},             {DUCKDB_TYPE_ENUM, "ENUM"},
-      {DUCKDB_TYPE_LIST, "LIST"},             {DUCKDB_TYPE_ARRAY, "ARRAY"},
-      {DUCKDB_TYPE_STRUCT, "STRUCT"},         {DUCKDB_TYPE_MAP, "MAP"},
-      {DUCKDB_TYPE_BIT, "BIT"}};
+  static const std::pair<duckdb_type, const char*> kNames[] = {{DUCKDB_TYPE_BOOLEAN, "BOOLEAN"},
+                                                               {DUCKDB_TYPE_TINYINT, "TINYINT"},
+                                                               {DUCKDB_TYPE_SMALLINT, "SMALLINT"},
+                                                               {DUCKDB_TYPE_INTEGER, "INTEGER"},
+                                                               {DUCKDB_TYPE_BIGINT, "BIGINT"},
+                                                               {DUCKDB_TYPE_UTINYINT, "UTINYINT"},
+                                                               {DUCKDB_TYPE_USMALLINT, "USMALLINT"},
+                                                               {DUCKDB_TYPE_UINTEGER, "UINTEGER"},
+                                                               {DUCKDB_TYPE_UBIGINT, "UBIGINT"},
+                                                               {DUCKDB_TYPE_HUGEINT, "HUGEINT"},
+                                                               {DUCKDB_TYPE_UHUGEINT, "UHUGEINT"},
+                                                               {DUCKDB_TYPE_FLOAT, "FLOAT"},
+                                                               {DUCKDB_TYPE_DOUBLE, "DOUBLE"},
+                                                               {DUCKDB_TYPE_DECIMAL, "DECIMAL"},
+                                                               {DUCKDB_TYPE_VARCHAR, "VARCHAR"},
+                                                               {DUCKDB_TYPE_BLOB, "BLOB"},
+                                                               {DUCKDB_TYPE_DATE, "DATE"},
+                                                               {DUCKDB_TYPE_TIME, "TIME"},
+                                                               {DUCKDB_TYPE_TIME_NS, "TIME_NS"},
+                                                               {DUCKDB_TYPE_TIME_TZ, "TIMETZ"},
+                                                               {DUCKDB_TYPE_TIMESTAMP, "TIMESTAMP"},
+                                                               {DUCKDB_TYPE_TIMESTAMP_TZ, "TIMESTAMPTZ"},
+                                                               {DUCKDB_TYPE_TIMESTAMP_S, "TIMESTAMP_S"},
+                                                               {DUCKDB_TYPE_TIMESTAMP_MS, "TIMESTAMP_MS"},
+                                                               {DUCKDB_TYPE_TIMESTAMP_NS, "TIMESTAMP_NS"},
+                                                               {DUCKDB_TYPE_INTERVAL, "INTERVAL"},
+                                                               {DUCKDB_TYPE_UUID, "UUID"},
+                                                               {DUCKDB_TYPE_ENUM, "ENUM"},
+                                                               {DUCKDB_TYPE_LIST, "LIST"},
+                                                               {DUCKDB_TYPE_ARRAY, "ARRAY"},
+                                                               {DUCKDB_TYPE_STRUCT, "STRUCT"},
+                                                               {DUCKDB_TYPE_MAP, "MAP"},
+                                                               {DUCKDB_TYPE_BIT, "BIT"}};
   for (const auto& [id, name] : kNames)
     if (id == t.id) return name;
   return "OTHER";
@@ -311,8 +335,10 @@ std::string CellTypeName(const CellType& t) {
 std::optional<std::string> CellText(duckdb_vector vec, const CellType& type, uint64_t row) {
   if (!IsValid(vec, row)) return std::nullopt;
   std::string out;
-  if (IsNested(type)) AppendNested(out, vec, type, row);
-  else AppendScalar(out, vec, type, row);
+  if (IsNested(type))
+    AppendNested(out, vec, type, row);
+  else
+    AppendScalar(out, vec, type, row);
   return out;
 }
 

@@ -26,12 +26,12 @@ struct DuckDbInstance {
 // How one result column renders: its type, resolved once per result so each cell costs no catalog look-ups.
 struct CellType {
   duckdb_type id = DUCKDB_TYPE_INVALID;
-  bool json_alias = false;               // VARCHAR holding JSON text: embedded as is inside JSON
-  uint8_t width = 0, scale = 0;          // DECIMAL
+  bool json_alias = false;                     // VARCHAR holding JSON text: embedded as is inside JSON
+  uint8_t width = 0, scale = 0;                // DECIMAL
   duckdb_type internal = DUCKDB_TYPE_INVALID;  // DECIMAL and ENUM storage
-  uint64_t array_size = 0;               // ARRAY
-  std::vector<std::string> names;        // STRUCT field names; ENUM dictionary
-  std::vector<CellType> children;        // LIST/ARRAY element; STRUCT fields; MAP key and value
+  uint64_t array_size = 0;                     // ARRAY
+  std::vector<std::string> names;              // STRUCT field names; ENUM dictionary
+  std::vector<CellType> children;              // LIST/ARRAY element; STRUCT fields; MAP key and value
 };
 CellType ResolveCellType(duckdb_logical_type type);
 // The type's name as shown to users (BIGINT, TIMESTAMP, JSON, LIST, STRUCT, ...).

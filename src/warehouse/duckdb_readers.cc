@@ -162,8 +162,10 @@ class DuckDbReaders : public Readers {
           next = std::min(next, *s->deadline);
         }
       }
-      if (next == SteadyClock::time_point::max()) watch_cv_.wait(lock);
-      else watch_cv_.wait_until(lock, next);
+      if (next == SteadyClock::time_point::max())
+        watch_cv_.wait(lock);
+      else
+        watch_cv_.wait_until(lock, next);
     }
   }
 
@@ -179,9 +181,9 @@ class DuckDbReaders : public Readers {
       const char* e = duckdb_extract_statements_error(statements);
       return Status::Invalid(e && *e ? e : "no SQL statement to run");
     }
-    if (count > 1)
-      return Status::Invalid("one statement per request; this text holds " + std::to_string(count));
-    if (CallsCheckpoint(sql)) return Status::Invalid("checkpoint() is the loader's housekeeping; readers cannot call it");
+    if (count > 1) return Status::Invalid("one statement per request; this text holds " + std::to_string(count));
+    if (CallsCheckpoint(sql))
+      return Status::Invalid("checkpoint() is the loader's housekeeping; readers cannot call it");
 
     if (Status st = Simple(conn, "BEGIN TRANSACTION READ ONLY"); !st.ok()) return st;
     Result<QueryResult> result = RunPrepared(conn, statements, limits);

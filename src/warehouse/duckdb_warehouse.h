@@ -27,6 +27,17 @@ class DuckDbWarehouse : public Warehouse {
   // a partial row group leaves a small one behind, and DuckDB's checkpoint rewrites its neighbours to merge it.
   int64_t BatchRecordsFor(int64_t max_records) const override;
 
+  // Transforms (duckdb_warehouse_transform.cc).
+  const SqlDialect& dialect() const override;
+  Status PrepareTransforms(const Config& config) override;
+  Result<int64_t> LedgerHead() override;
+  Result<std::set<int64_t>> TouchedHours(const std::set<std::string>& streams, int64_t after_seq,
+                                         int64_t through_seq) override;
+  Result<std::map<std::string, TransformCursor>> TransformCursors() override;
+  Result<bool> HasTable(const std::string& name) override;
+  Status WriteTarget(const TargetWrite& write) override;
+  Status DropRawBefore(const StreamConfig& stream, int32_t day) override;
+
   // Collectors' system tables (duckdb_warehouse_collect.cc).
   Status PutRun(const RunRecord& run) override;
   Result<std::vector<RunRecord>> Runs(const std::string& collector) override;

@@ -49,7 +49,8 @@ Result<std::vector<RunRecord>> DuckDbWarehouse::Runs(const std::string& collecto
 
 Result<std::optional<HttpCacheEntry>> DuckDbWarehouse::GetHttpCache(const std::string& url) {
   ASSIGN_OR_RETURN(auto q, db_->Query("SELECT etag, headers, body, epoch_us(fetched_at) FROM _sluice_http_cache "
-                                      "WHERE url = " + QuoteLiteral(url)));
+                                      "WHERE url = " +
+                                      QuoteLiteral(url)));
   if (q.rows.empty()) return std::optional<HttpCacheEntry>();
   const auto& row = q.rows[0];
   HttpCacheEntry e;

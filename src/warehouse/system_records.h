@@ -21,23 +21,31 @@ RunStatus ParseRunStatus(const std::string& name);
 
 struct RunRecord {
   std::string collector;
-  std::string run_id;               // unique per attempt: "<collector>/<scheduled>/<start millis>"
-  TimePoint scheduled;              // the cron slot this run serves (for a manual run, when it was asked for)
+  std::string run_id;   // unique per attempt: "<collector>/<scheduled>/<start millis>"
+  TimePoint scheduled;  // the cron slot this run serves (for a manual run, when it was asked for)
   TimePoint started;
-  std::optional<TimePoint> ended;   // unset while running
+  std::optional<TimePoint> ended;  // unset while running
   RunStatus status = RunStatus::kRunning;
-  int64_t rows = 0;                 // rows loaded
-  std::string error;                // why it failed; empty otherwise
+  int64_t rows = 0;   // rows loaded
+  std::string error;  // why it failed; empty otherwise
 };
 
 // ---- The HTTP cache of conditional GETs (`_sluice_http_cache`) ----
 
 struct HttpCacheEntry {
-  std::string url;   // the absolute URL of the GET (never one carrying a token)
-  std::string etag;  // sent back as If-None-Match
+  std::string url;                                           // the absolute URL of the GET (never one carrying a token)
+  std::string etag;                                          // sent back as If-None-Match
   std::vector<std::pair<std::string, std::string>> headers;  // only the response headers a 304 reuses
-  std::string body;  // the 200's body, handed back on a 304
+  std::string body;                                          // the 200's body, handed back on a 304
   int64_t fetched_at_us = 0;
+};
+
+// ---- Transforms (`_sluice_transform_cursor`) ----
+
+// How far a transform target (rollup or model table) has absorbed the batch ledger.
+struct TransformCursor {
+  int64_t last_seq = 0;    // batches with seq <= last_seq are absorbed
+  std::string definition;  // what the table was built from; a change forces a rebuild
 };
 
 }  // namespace sluice

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "core/batch.h"
@@ -14,6 +15,7 @@
 #include "core/status.h"
 #include "warehouse/query_result.h"
 #include "warehouse/reader.h"
+#include "warehouse/sql_dialect.h"
 #include "warehouse/system_records.h"
 
 namespace sluice {
@@ -74,6 +76,26 @@ class Warehouse {
     (void)config;
     return Status::Ok();
   }
+
+  // ---- Transforms: rollups and models kept up to date by event hour (transform/transformer.h) ----
+  // How this engine spells the SQL sluice generates.
+  virtual const SqlDialect& dialect() const = 0;
+  // Creates the transform cursors' table and the views `_sluice_watermarks(stream, max_event_time,
+  // watermark, late_rows)` and `_sluice_hours(stream, hour, rows, final)` for `config`'s streams.
+  virtual Status PrepareTransforms(const Config& config) = 0;
+  // The ledger's newest sequence number, 0 when it is empty: what a transform run absorbs up to.
+  virtual Result<int64_t> LedgerHead() = 0;
+  // The event hours (hour starts, micros) touched by the batches of `streams` with after < seq <= through.
+  virtual Result<std::set<int64_t>> TouchedHours(const std::set<std::string>& streams, int64_t after_seq,
+                                                 int64_t through_seq) = 0;
+  // Every target's cursor, by target name.
+  virtual Result<std::map<std::string, TransformCursor>> TransformCursors() = 0;
+  // Whether a table or view named `name` exists.
+  virtual Result<bool> HasTable(const std::string& name) = 0;
+  // Performs `write` (sql_dialect.h): the target's rows and its cursor change together or not at all.
+  virtual Status WriteTarget(const TargetWrite& write) = 0;
+  // Drops `stream`'s raw rows whose event day (days since the epoch) is before `day` (retention).
+  virtual Status DropRawBefore(const StreamConfig& stream, int32_t day) = 0;
 
   // ---- Collector runs (`_sluice_runs`) ----
   // Records `run`; a later call for the same run_id replaces the earlier (a run's end follows its start).

@@ -274,7 +274,7 @@ TEST_F(QuerySecurityTest, ALongQueryDelaysNeitherIngestNorOtherQueriesAndIsInter
   const auto start = Clock::now();
   auto slow = std::async(std::launch::async, [&] { return Get("/api/query?sql=" + UrlEncode(kSlowQuery), 120); });
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  std::vector<double> ingest_s, query_s;
+  std::vector<double> ingest_s, query_s, health_s;
   int64_t offset = 0;
   while (slow.wait_for(std::chrono::milliseconds(1500)) != std::future_status::ready) {
     Answer i = Ingest("{\"ts\":\"2026-11-01T10:00:00Z\",\"n\":" + std::to_string(++offset) + "}\n");
@@ -283,6 +283,9 @@ TEST_F(QuerySecurityTest, ALongQueryDelaysNeitherIngestNorOtherQueriesAndIsInter
     Answer q = Get("/api/query?format=csv&sql=" + UrlEncode("SELECT 42"));
     EXPECT_EQ(q.body, "42\r\n42\r\n");
     query_s.push_back(q.seconds);
+    Answer h = Get("/healthz");
+    EXPECT_EQ(h.code, 200);
+    health_s.push_back(h.seconds);
   }
   Answer timed_out = slow.get();
   const double ran = std::chrono::duration<double>(Clock::now() - start).count();
@@ -299,6 +302,7 @@ TEST_F(QuerySecurityTest, ALongQueryDelaysNeitherIngestNorOtherQueriesAndIsInter
               query_s[query_s.size() / 2], query_s.back());
   EXPECT_LT(ingest_s.back(), 3.0) << "an ingest waited for the query";
   EXPECT_LT(query_s.back(), 3.0) << "a query waited for another";
+  EXPECT_LT(*std::max_element(health_s.begin(), health_s.end()), 3.0) << "/healthz waited for the query";
   // Everything posted while it ran is there, and the interrupted reader answers again.
   EXPECT_EQ(Scalar("SELECT count(*) FROM raw_ev"), std::to_string(offset));
   Answer metrics = Get("/metrics");
