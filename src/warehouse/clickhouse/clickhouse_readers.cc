@@ -254,7 +254,8 @@ Result<QueryResult> ClickHouseReaders::Query(const std::string& sql, const ReadL
   request.timeout = std::max(left, std::chrono::milliseconds(1));
   request.on_data = [&](std::string_view chunk) { return parser.Feed(chunk); };
   auto sent = reader_.Send(request);
-  const bool past_timeout = std::chrono::steady_clock::now() - started >= timeout;
+  // curl's own timeout fires at `left` (whole milliseconds): allow for the rounding.
+  const bool past_timeout = std::chrono::steady_clock::now() - started >= timeout - std::chrono::milliseconds(20);
   if (!sent.ok()) {
     const Status& st = sent.status();
     if (st.IsTimedOut()) return Status::TimedOut("query ran past its timeout: " + st.message());

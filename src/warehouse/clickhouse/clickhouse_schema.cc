@@ -138,51 +138,55 @@ std::string LocalRawTable(const ClickHouseTarget& t, const StreamConfig& stream)
   return t.clustered() ? stream.raw_table() + "_local" : stream.raw_table();
 }
 
-std::vector<std::string> SystemTablesDdl(const ClickHouseTarget& t) {
+std::vector<CreateDdl> SystemTablesDdl(const ClickHouseTarget& t) {
   const std::string create = "CREATE TABLE IF NOT EXISTS ";
   auto table = [&](std::string_view name) { return ChTable(t, name) + OnCluster(t); };
   return {
-      "CREATE DATABASE IF NOT EXISTS " + ChIdent(t.database) + OnCluster(t),
+      {"", "CREATE DATABASE IF NOT EXISTS " + ChIdent(t.database) + OnCluster(t)},
       // The ledger: one row per loaded batch, carrying its checkpoints (per partition: first, next, records).
       // A batch's row may arrive twice (a retried load); FINAL keeps one. Checkpoints are the max `next`.
-      create + table("_sluice_batches") +
-          " (batch_id String, seq Int64, stream String, source String, part_names Array(String), "
-          "part_first Array(Int64), part_next Array(Int64), part_records Array(Int64), file String, "
-          "rows Int64, dead_rows Int64, late_rows Int64, event_hours Array(DateTime), "
-          "min_event_us Nullable(Int64), max_event_us Nullable(Int64), received_at DateTime, "
-          "loaded_at DateTime, version UInt64) ENGINE = " +
-          Engine(t, "_sluice_batches", "Replacing", "version", false) +
-          " PARTITION BY toYYYYMM(received_at) ORDER BY (stream, source, batch_id)",
-      create + table("_sluice_dead_letters") +
-          " (stream String, source String, `partition` String, `offset` Int64, received_at DateTime, "
-          "error String, raw String, raw_length Int64, batch_id String) ENGINE = " +
-          Engine(t, "_sluice_dead_letters", "", "", false) +
-          " PARTITION BY toYYYYMM(received_at) ORDER BY (stream, source, batch_id, `partition`, `offset`)" +
-          DedupSettings(t),
-      create + table("_sluice_runs") +
-          " (run_id String, collector String, scheduled_us Int64, started_us Int64, ended_us Nullable(Int64), "
-          "status String, rows Int64, error String, version UInt64) ENGINE = " +
-          Engine(t, "_sluice_runs", "Replacing", "version", false) + " ORDER BY run_id",
+      {"_sluice_batches",
+       create + table("_sluice_batches") +
+           " (batch_id String, seq Int64, stream String, source String, part_names Array(String), "
+           "part_first Array(Int64), part_next Array(Int64), part_records Array(Int64), file String, "
+           "rows Int64, dead_rows Int64, late_rows Int64, event_hours Array(DateTime), "
+           "min_event_us Nullable(Int64), max_event_us Nullable(Int64), received_at DateTime, "
+           "loaded_at DateTime, version UInt64) ENGINE = " +
+           Engine(t, "_sluice_batches", "Replacing", "version", false) +
+           " PARTITION BY toYYYYMM(received_at) ORDER BY (stream, source, batch_id)"},
+      {"_sluice_dead_letters",
+       create + table("_sluice_dead_letters") +
+           " (stream String, source String, `partition` String, `offset` Int64, received_at DateTime, "
+           "error String, raw String, raw_length Int64, batch_id String) ENGINE = " +
+           Engine(t, "_sluice_dead_letters", "", "", false) +
+           " PARTITION BY toYYYYMM(received_at) ORDER BY (stream, source, batch_id, `partition`, `offset`)" +
+           DedupSettings(t)},
+      {"_sluice_runs",
+       create + table("_sluice_runs") +
+           " (run_id String, collector String, scheduled_us Int64, started_us Int64, ended_us Nullable(Int64), "
+           "status String, rows Int64, error String, version UInt64) ENGINE = " +
+           Engine(t, "_sluice_runs", "Replacing", "version", false) + " ORDER BY run_id"},
       // Dropped entries are rows with deleted = 1 (a newer version), not mutations.
-      create + table("_sluice_http_cache") +
-          " (url String, etag String, headers String, body String, body_bytes Int64, fetched_at_us Int64, "
-          "deleted UInt8, version UInt64) ENGINE = " +
-          Engine(t, "_sluice_http_cache", "Replacing", "version", false) + " ORDER BY url",
+      {"_sluice_http_cache",
+       create + table("_sluice_http_cache") +
+           " (url String, etag String, headers String, body String, body_bytes Int64, fetched_at_us Int64, "
+           "deleted UInt8, version UInt64) ENGINE = " +
+           Engine(t, "_sluice_http_cache", "Replacing", "version", false) + " ORDER BY url"},
   };
 }
 
-std::vector<std::string> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& s) {
+std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& s) {
   const std::string local = LocalRawTable(t, s);
   const std::string order = ChIdent(s.event_time_field().name) + ", _partition, _offset";
-  std::vector<std::string> out = {"CREATE TABLE IF NOT EXISTS " + ChTable(t, local) + OnCluster(t) + " (" +
-                                  RawColumnsDdl(s) + ") ENGINE = " + Engine(t, local, "", "", true) +
-                                  " PARTITION BY event_date ORDER BY (" + order + ")" + DedupSettings(t)};
+  std::vector<CreateDdl> out = {{local, "CREATE TABLE IF NOT EXISTS " + ChTable(t, local) + OnCluster(t) + " (" +
+                                            RawColumnsDdl(s) + ") ENGINE = " + Engine(t, local, "", "", true) +
+                                            " PARTITION BY event_date ORDER BY (" + order + ")" + DedupSettings(t)}};
   if (t.clustered())
     // A batch goes to one shard, chosen by its id: a re-sent batch reaches the same shard, whose replicated
     // table drops the blocks it already has.
-    out.push_back("CREATE TABLE IF NOT EXISTS " + ChTable(t, s.raw_table()) + OnCluster(t) + " AS " +
-                  ChTable(t, local) + " ENGINE = Distributed(" + t.cluster + ", " + ChIdent(t.database) + ", " +
-                  ChIdent(local) + ", cityHash64(_batch_id))");
+    out.push_back({s.raw_table(), "CREATE TABLE IF NOT EXISTS " + ChTable(t, s.raw_table()) + OnCluster(t) + " AS " +
+                                      ChTable(t, local) + " ENGINE = Distributed(" + t.cluster + ", " +
+                                      ChIdent(t.database) + ", " + ChIdent(local) + ", cityHash64(_batch_id))"});
   return out;
 }
 

@@ -61,10 +61,15 @@ std::string LocalRawTable(const ClickHouseTarget& t, const StreamConfig& stream)
 constexpr int kDedupWindowBlocks = 100'000;
 constexpr int kDedupWindowSeconds = 7 * 86'400;
 
-// The statements that create the database and sluice's system tables, in order (idempotent).
-std::vector<std::string> SystemTablesDdl(const ClickHouseTarget& t);
-// The statements that create `stream`'s raw table (and on a cluster its Distributed table), idempotent.
-std::vector<std::string> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& stream);
+// A CREATE statement (IF NOT EXISTS) and what it creates: `table`, or the database when empty.
+struct CreateDdl {
+  std::string table;
+  std::string sql;
+};
+// The statements that create the database and sluice's system tables, in order.
+std::vector<CreateDdl> SystemTablesDdl(const ClickHouseTarget& t);
+// The statements that create `stream`'s raw table (and on a cluster its Distributed table).
+std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& stream);
 // ALTER TABLE ... ADD COLUMN for one missing raw column (on the local and, on a cluster, the Distributed table).
 std::vector<std::string> AddRawColumnDdl(const ClickHouseTarget& t, const StreamConfig& stream, const RawColumn& c);
 

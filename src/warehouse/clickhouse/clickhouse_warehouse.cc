@@ -99,9 +99,24 @@ Result<std::unique_ptr<ClickHouseWarehouse>> ClickHouseWarehouse::Open(Options o
   ClickHouseClient boot(bootstrap);
   ASSIGN_OR_RETURN(auto version, boot.Query("SELECT version()"));
   w->version_ = version.Scalar();
-  for (const auto& ddl : SystemTablesDdl(w->options_.target))
-    RETURN_IF_ERROR(boot.Execute(ddl).WithContext("creating sluice's system tables"));
+  RETURN_IF_ERROR(
+      w->CreateMissing(boot, SystemTablesDdl(w->options_.target)).WithContext("creating sluice's system tables"));
   return w;
+}
+
+Status ClickHouseWarehouse::CreateMissing(const ClickHouseClient& client, const std::vector<CreateDdl>& ddl) {
+  // ON CLUSTER statements go through ZooKeeper's DDL queue and take about a second each even when there
+  // is nothing to create, so only what this server lacks is sent (every server gets it).
+  const ClickHouseTarget& t = options_.target;
+  ASSIGN_OR_RETURN(auto have, client.Query("SELECT name FROM system.tables WHERE database = " + ChLiteral(t.database) +
+                                           " UNION ALL SELECT '' FROM system.databases "
+                                           "WHERE name = " +
+                                           ChLiteral(t.database)));
+  std::set<std::string> existing;
+  for (const auto& row : have.rows) existing.insert(row[0].value_or(""));
+  for (const auto& d : ddl)
+    if (!existing.count(d.table)) RETURN_IF_ERROR(client.Execute(d.sql));
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<Readers>> ClickHouseWarehouse::OpenReaders(size_t connections) {
@@ -125,7 +140,7 @@ Status ClickHouseWarehouse::Prepare(const Config& config) {
 
 Status ClickHouseWarehouse::PrepareRawTable(const StreamConfig& s) {
   const ClickHouseTarget& t = options_.target;
-  for (const auto& ddl : RawTableDdl(t, s)) RETURN_IF_ERROR(client_->Execute(ddl));
+  RETURN_IF_ERROR(CreateMissing(*client_, RawTableDdl(t, s)));
   const std::vector<RawColumn> wanted = RawColumnsFor(s);
   RawTable table;
   table.local = LocalRawTable(t, s);

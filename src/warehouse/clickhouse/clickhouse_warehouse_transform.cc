@@ -1,6 +1,6 @@
-// ClickHouseWarehouse: what transforms need. The ledger queries work; rollups and models (recompute touched
-// days into a staging table, then REPLACE PARTITION, README.md) are not built yet and say so.
-#if __has_include("warehouse/sql_dialect.h")
+// ClickHouseWarehouse: what transforms and the collectors' keyed tables need. The ledger queries work; rollups
+// and models (recompute touched days into a staging table, then REPLACE PARTITION, README.md) and keyed tables
+// (ReplacingMergeTree by key, read with FINAL) are not built yet and say so.
 #include "core/time.h"
 #include "warehouse/clickhouse/clickhouse_warehouse.h"
 
@@ -68,5 +68,17 @@ Status ClickHouseWarehouse::DropRawBefore(const StreamConfig& stream, int32_t da
   return Status::Ok();
 }
 
-}  // namespace sluice
+#if __has_include("warehouse/keyed_table.h")
+Status ClickHouseWarehouse::PrepareKeyedTables(const std::vector<KeyedTable>& tables,
+                                               const std::vector<DeltaView>& views) {
+  (void)tables, (void)views;
+  return NotYet("the collectors' tables kept by natural key");
+}
+
+Result<int64_t> ClickHouseWarehouse::UpsertRows(const std::vector<KeyedRows>& batches) {
+  (void)batches;
+  return NotYet("upserting rows by natural key");
+}
 #endif
+
+}  // namespace sluice
