@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "landing/landing_store.h"
+#include "warehouse/clickhouse/clickhouse_rows.h"
 #include "warehouse/clickhouse/clickhouse_test_util.h"
 
 namespace sluice {
@@ -295,6 +296,60 @@ TEST_F(ClickHouseSingle, AnUnreachableServerIsRetry) {
   auto w = ClickHouseWarehouse::Open(o);
   ASSERT_FALSE(w.ok());
   EXPECT_TRUE(w.status().IsRetry()) << w.status().ToString();
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A measurement, not a check (run with --gtest_also_run_disabled_tests): a 1,000,000-row batch through
+// LoadBatch (RowBinary blocks + ledger) against ClickHouse's own INSERT ... FORMAT JSONEachRow of the same
+// NDJSON into a table of the same columns (without sluice's position columns).
+TEST_F(ClickHouseSingle, DISABLED_LoadRateOfAMillionRowBatchAgainstJsonEachRow) {
+  auto config = ParseConfig(
+      "landing: { path: /tmp }\nstreams:\n  flat:\n    event_time: ts\n    schema: { ts: "
+      "timestamp, event: string, ad_id: int64, website_id: int64, duration_ms: int64, ua: "
+      "string, country: string }\n    sources: [ { kind: http } ]\n",
+      "t.yaml");
+  ASSERT_TRUE(config.ok());
+  ASSERT_TRUE(w_->Prepare(*config).ok());
+  std::vector<std::string> lines;
+  std::string ndjson;
+  for (int i = 0; i < 1'000'000; ++i) {
+    std::string line = R"({"ts":)" + std::to_string(1'793'491'200 + i / 20) + R"(,"event":"complete","ad_id":)" +
+                       std::to_string(i % 5000) + R"(,"website_id":)" + std::to_string(i % 977) + R"(,"duration_ms":)" +
+                       std::to_string(i % 30000) +
+                       R"(,"ua":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36","country":"FR"})";
+    ndjson += line + "\n";
+    lines.push_back(std::move(line));
+  }
+  auto batch = MakeBatch(config->streams[0], 0, lines);
+  auto e0 = std::chrono::steady_clock::now();
+  auto blocks = EncodeRawBlocks(*batch, RawColumnsFor(config->streams[0]));
+  auto e1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(blocks.ok());
+  std::printf("encoding: %lld ms, %zu bytes\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(e1 - e0).count()),
+              (*blocks)[0].data.size());
+  auto t0 = std::chrono::steady_clock::now();
+  auto loaded = w_->LoadBatch(*batch, "f");
+  auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_TRUE(w_->Execute("CREATE TABLE json_flat (ts DateTime, event String, ad_id Int64, website_id Int64, "
+                          "duration_ms Int64, ua String, country String, event_date Date MATERIALIZED toDate(ts)) "
+                          "ENGINE = MergeTree() PARTITION BY event_date ORDER BY ts")
+                  .ok());
+  auto t2 = std::chrono::steady_clock::now();
+  Status st = w_->client().Insert("INSERT INTO json_flat FORMAT JSONEachRow", ndjson);
+  auto t3 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  std::printf("sluice LoadBatch (RowBinary, 13 columns): %lld ms\nClickHouse JSONEachRow (7 columns): %lld ms\n",
+              static_cast<long long>(ms(t1 - t0)), static_cast<long long>(ms(t3 - t2)));
+  EXPECT_EQ(Q("SELECT count() FROM raw_flat"), "1000000");
+  EXPECT_EQ(Q("SELECT count() FROM json_flat"), "1000000");
 }
 
 }  // namespace
