@@ -31,6 +31,10 @@ class SlowWarehouse : public Warehouse {
   Result<bool> HasTable(const std::string& n) override { return inner_->HasTable(n); }
   Status WriteTarget(const TargetWrite& w) override { return inner_->WriteTarget(w); }
   Status DropRawBefore(const StreamConfig& s, int32_t day) override { return inner_->DropRawBefore(s, day); }
+  Status PrepareKeyedTables(const std::vector<KeyedTable>& t, const std::vector<DeltaView>& v) override {
+    return inner_->PrepareKeyedTables(t, v);
+  }
+  Result<int64_t> UpsertRows(const std::vector<KeyedRows>& b) override { return inner_->UpsertRows(b); }
   Status PutRun(const RunRecord& r) override { return inner_->PutRun(r); }
   Result<std::vector<RunRecord>> Runs(const std::string& c) override { return inner_->Runs(c); }
   Result<std::optional<HttpCacheEntry>> GetHttpCache(const std::string& u) override { return inner_->GetHttpCache(u); }

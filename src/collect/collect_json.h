@@ -21,7 +21,7 @@ std::string SqlTimestamp(TimePoint t);
 std::string SqlDate(TimePoint t);
 
 // j[key] when present and not null, else null: API fields come and go.
-inline nlohmann::json Field(const nlohmann::json& j, const char* key) {
+inline nlohmann::json JsonField(const nlohmann::json& j, const char* key) {
   return j.is_object() && j.contains(key) ? j[key] : nlohmann::json();
 }
 

@@ -1,7 +1,7 @@
 // CollectLoader: the last step of a collector run (DESIGN.md semantics 5). Lands the run's raw responses as
 // one JSON file, landing/collect/<collector>/dt=YYYY-MM-DD/<run>.json (an array of {url, status, fetched_at,
-// from_cache, body}), then upserts its rows into the collect tables in ONE warehouse transaction: rows with
-// the same natural key are deleted first, so re-running a day leaves the tables as they were.
+// from_cache, body}), then upserts its rows into the collect tables all or nothing (Warehouse::UpsertRows): a
+// row replaces the row with the same natural key, so re-running a day leaves the tables as they were.
 // Thread-safety: functions; the Warehouse they are given must not be used concurrently (its contract).
 #pragma once
 

@@ -1,66 +1,108 @@
 #include "collect/collect_tables.h"
 
 namespace sluice {
+namespace {
 
-const std::vector<CollectTable>& CollectTables() {
-  static const std::vector<CollectTable> kTables = {
+FieldType Scalar(TypeKind kind) {
+  FieldType t;
+  t.kind = kind;
+  return t;
+}
+
+Field F(const char* name, TypeKind kind) { return {name, Scalar(kind)}; }
+
+// The columns every collector table ends with: when and by which run the row was collected.
+std::vector<Field> WithRunColumns(std::vector<Field> columns) {
+  columns.push_back(F("collected_at", TypeKind::kTimestamp));
+  columns.push_back(F("run_id", TypeKind::kString));
+  return columns;
+}
+
+// A release's assets: a list of structs, nested where the data is nested.
+Field Assets() {
+  FieldType asset;
+  asset.kind = TypeKind::kStruct;
+  asset.fields = {F("name", TypeKind::kString),
+                  F("content_type", TypeKind::kString),
+                  F("size", TypeKind::kInt64),
+                  F("download_count", TypeKind::kInt64),
+                  F("created_at", TypeKind::kTimestamp),
+                  F("updated_at", TypeKind::kTimestamp),
+                  F("browser_download_url", TypeKind::kString)};
+  FieldType list;
+  list.kind = TypeKind::kList;
+  list.element = std::make_shared<FieldType>(asset);
+  return {"assets", list};
+}
+
+}  // namespace
+
+const std::vector<KeyedTable>& CollectTables() {
+  using K = TypeKind;
+  static const std::vector<KeyedTable> kTables = {
       {"gh_repo_snapshots",
-       "(day DATE, repo VARCHAR, stars BIGINT, forks BIGINT, watchers BIGINT, subscribers BIGINT, "
-       "open_issues BIGINT, size_kb BIGINT, default_branch VARCHAR, pushed_at TIMESTAMP, "
-       "issues_total BIGINT, issues_open BIGINT, issues_closed BIGINT, prs_total BIGINT, prs_open BIGINT, "
-       "prs_merged BIGINT, collected_at TIMESTAMP, run_id VARCHAR)",
+       WithRunColumns({F("day", K::kDate), F("repo", K::kString), F("stars", K::kInt64), F("forks", K::kInt64),
+                       F("watchers", K::kInt64), F("subscribers", K::kInt64), F("open_issues", K::kInt64),
+                       F("size_kb", K::kInt64), F("default_branch", K::kString), F("pushed_at", K::kTimestamp),
+                       F("issues_total", K::kInt64), F("issues_open", K::kInt64), F("issues_closed", K::kInt64),
+                       F("prs_total", K::kInt64), F("prs_open", K::kInt64), F("prs_merged", K::kInt64)}),
        {"repo", "day"}},
-      {"gh_traffic_clones", "(repo VARCHAR, day DATE, count BIGINT, uniques BIGINT, collected_at TIMESTAMP, run_id VARCHAR)",
+      {"gh_traffic_clones",
+       WithRunColumns({F("repo", K::kString), F("day", K::kDate), F("count", K::kInt64), F("uniques", K::kInt64)}),
        {"repo", "day"}},
-      {"gh_traffic_views", "(repo VARCHAR, day DATE, count BIGINT, uniques BIGINT, collected_at TIMESTAMP, run_id VARCHAR)",
+      {"gh_traffic_views",
+       WithRunColumns({F("repo", K::kString), F("day", K::kDate), F("count", K::kInt64), F("uniques", K::kInt64)}),
        {"repo", "day"}},
       // Referrers and paths are GitHub's 14-day top-10 as of the collection day.
-      {"gh_referrers", "(repo VARCHAR, day DATE, referrer VARCHAR, count BIGINT, uniques BIGINT, collected_at TIMESTAMP, run_id VARCHAR)",
+      {"gh_referrers",
+       WithRunColumns({F("repo", K::kString), F("day", K::kDate), F("referrer", K::kString), F("count", K::kInt64),
+                       F("uniques", K::kInt64)}),
        {"repo", "day", "referrer"}},
-      {"gh_paths", "(repo VARCHAR, day DATE, path VARCHAR, title VARCHAR, count BIGINT, uniques BIGINT, collected_at TIMESTAMP, run_id VARCHAR)",
+      {"gh_paths",
+       WithRunColumns({F("repo", K::kString), F("day", K::kDate), F("path", K::kString), F("title", K::kString),
+                       F("count", K::kInt64), F("uniques", K::kInt64)}),
        {"repo", "day", "path"}},
       {"gh_releases",
-       "(repo VARCHAR, day DATE, release_id BIGINT, tag VARCHAR, name VARCHAR, published_at TIMESTAMP, "
-       "prerelease BOOLEAN, assets STRUCT(name VARCHAR, content_type VARCHAR, size BIGINT, download_count BIGINT, "
-       "created_at TIMESTAMP, updated_at TIMESTAMP, browser_download_url VARCHAR)[], collected_at TIMESTAMP, run_id VARCHAR)",
+       WithRunColumns({F("repo", K::kString), F("day", K::kDate), F("release_id", K::kInt64), F("tag", K::kString),
+                       F("name", K::kString), F("published_at", K::kTimestamp), F("prerelease", K::kBool), Assets()}),
        {"repo", "day", "release_id"}},
       {"dockerhub_repo_snapshots",
-       "(namespace VARCHAR, repo VARCHAR, day DATE, pull_count BIGINT, star_count BIGINT, last_updated TIMESTAMP, "
-       "collected_at TIMESTAMP, run_id VARCHAR)",
+       WithRunColumns({F("namespace", K::kString), F("repo", K::kString), F("day", K::kDate),
+                       F("pull_count", K::kInt64), F("star_count", K::kInt64), F("last_updated", K::kTimestamp)}),
        {"namespace", "repo", "day"}},
   };
   return kTables;
 }
 
-const CollectTable* FindCollectTable(const std::string& name) {
-  for (const CollectTable& t : CollectTables()) {
+const KeyedTable* FindCollectTable(const std::string& name) {
+  for (const KeyedTable& t : CollectTables())
     if (name == t.name) return &t;
-  }
   return nullptr;
 }
 
-std::string CollectTablesSql() {
-  std::string sql;
-  for (const CollectTable& t : CollectTables()) {
-    sql += "CREATE TABLE IF NOT EXISTS " + std::string(t.name) + " " + t.columns_sql + ";\n";
-  }
-  // Running totals become daily figures by differencing consecutive snapshots (the first day has no delta).
-  sql += R"sql(
-CREATE OR REPLACE VIEW gh_stars_daily AS
-  SELECT repo, day, stars, stars - lag(stars) OVER (PARTITION BY repo ORDER BY day) AS new_stars
-  FROM gh_repo_snapshots;
-CREATE OR REPLACE VIEW gh_release_downloads_daily AS
-  WITH a AS (
-    SELECT repo, day, tag, unnest(assets, recursive := true) FROM gh_releases)
-  SELECT repo, day, tag, name AS asset, download_count,
-         download_count - lag(download_count) OVER (PARTITION BY repo, tag, name ORDER BY day) AS downloads
-  FROM a;
-CREATE OR REPLACE VIEW dockerhub_pulls_daily AS
-  SELECT namespace, repo, day, pull_count,
-         pull_count - lag(pull_count) OVER (PARTITION BY namespace, repo ORDER BY day) AS pulls
-  FROM dockerhub_repo_snapshots;
-)sql";
-  return sql;
+const std::vector<DeltaView>& CollectViews() {
+  static const std::vector<DeltaView> kViews = {
+      {"gh_stars_daily", "gh_repo_snapshots", {"repo", "day", "stars"}, "", {}, {"repo"}, "day", "stars", "new_stars"},
+      {"gh_release_downloads_daily",
+       "gh_releases",
+       {"repo", "day", "tag"},
+       "assets",
+       {{"name", "asset"}, {"download_count", "download_count"}},
+       {"repo", "tag", "asset"},
+       "day",
+       "download_count",
+       "downloads"},
+      {"dockerhub_pulls_daily",
+       "dockerhub_repo_snapshots",
+       {"namespace", "repo", "day", "pull_count"},
+       "",
+       {},
+       {"namespace", "repo"},
+       "day",
+       "pull_count",
+       "pulls"},
+  };
+  return kViews;
 }
 
 }  // namespace sluice

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/http_client.h"
+#include "warehouse/keyed_table.h"
 
 namespace sluice {
 
@@ -22,15 +23,9 @@ struct LandedResponse {
   std::string body;
 };
 
-// A table that is not one of collect_tables.h's (an http_json collector's): how to create it and its key.
-struct OutputTable {
-  std::string create_sql;        // CREATE TABLE IF NOT EXISTS ...
-  std::vector<std::string> key;  // natural key columns
-};
-
 struct CollectorOutput {
   std::vector<LandedResponse> responses;
-  std::map<std::string, OutputTable> tables;                // tables defined by config, not by code
+  std::map<std::string, KeyedTable> tables;                 // tables defined by config, not by code
   std::map<std::string, std::vector<nlohmann::json>> rows;  // table -> rows {column: value}
   std::vector<std::string> notes;                           // what was skipped and why, for the run log
 

@@ -15,15 +15,15 @@ Result<CollectorOutput> CollectDockerHub(HttpClient& client, const DockerHubColl
   for (const HttpResponse& page : pages) {
     out.Land(page);
     ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(page.body, "dockerhub " + config.namespace_name));
-    for (const nlohmann::json& r : Field(body, "results")) {
-      nlohmann::json ns = Field(r, "namespace");
+    for (const nlohmann::json& r : JsonField(body, "results")) {
+      nlohmann::json ns = JsonField(r, "namespace");
       out.rows["dockerhub_repo_snapshots"].push_back({
           {"namespace", ns.is_null() ? nlohmann::json(config.namespace_name) : ns},
-          {"repo", Field(r, "name")},
+          {"repo", JsonField(r, "name")},
           {"day", SqlDate(collected_at)},
-          {"pull_count", Field(r, "pull_count")},
-          {"star_count", Field(r, "star_count")},
-          {"last_updated", SqlTimestamp(Field(r, "last_updated"))},
+          {"pull_count", JsonField(r, "pull_count")},
+          {"star_count", JsonField(r, "star_count")},
+          {"last_updated", SqlTimestamp(JsonField(r, "last_updated"))},
           {"collected_at", SqlTimestamp(collected_at)},
           {"run_id", run_id},
       });

@@ -79,14 +79,14 @@ class GitHubRun {
     ASSIGN_OR_RETURN(json r, GetJson("/repos/" + repo));
     json snapshot = Stamp({{"day", day_},
                            {"repo", repo},
-                           {"stars", Field(r, "stargazers_count")},
-                           {"forks", Field(r, "forks_count")},
-                           {"watchers", Field(r, "watchers_count")},
-                           {"subscribers", Field(r, "subscribers_count")},
-                           {"open_issues", Field(r, "open_issues_count")},
-                           {"size_kb", Field(r, "size")},
-                           {"default_branch", Field(r, "default_branch")},
-                           {"pushed_at", SqlTimestamp(Field(r, "pushed_at"))}});
+                           {"stars", JsonField(r, "stargazers_count")},
+                           {"forks", JsonField(r, "forks_count")},
+                           {"watchers", JsonField(r, "watchers_count")},
+                           {"subscribers", JsonField(r, "subscribers_count")},
+                           {"open_issues", JsonField(r, "open_issues_count")},
+                           {"size_kb", JsonField(r, "size")},
+                           {"default_branch", JsonField(r, "default_branch")},
+                           {"pushed_at", SqlTimestamp(JsonField(r, "pushed_at"))}});
     if (has_token_) RETURN_IF_ERROR(Totals(repo, &snapshot));
     out_.rows["gh_repo_snapshots"].push_back(std::move(snapshot));
     if (config_.traffic && has_token_) RETURN_IF_ERROR(Traffic(repo));
@@ -105,8 +105,8 @@ class GitHubRun {
     if (body.contains("errors") && !body["errors"].empty()) {
       return Status::Invalid("graphql: " + body["errors"][0].value("message", body["errors"].dump()));
     }
-    const json repo_data = Field(Field(body, "data"), "repository");
-    auto total = [&](const char* alias) { return Field(Field(repo_data, alias), "totalCount"); };
+    const json repo_data = JsonField(JsonField(body, "data"), "repository");
+    auto total = [&](const char* alias) { return JsonField(JsonField(repo_data, alias), "totalCount"); };
     (*snapshot)["issues_total"] = total("issues");
     (*snapshot)["issues_open"] = total("openIssues");
     (*snapshot)["issues_closed"] = total("closedIssues");
@@ -126,25 +126,25 @@ class GitHubRun {
     }
     if (!probe.ok()) return HttpError(probe);
     ASSIGN_OR_RETURN(json clones, ParseJsonBody(probe.body, "clones"));
-    for (const json& c : Field(clones, "clones")) {
-      out_.rows["gh_traffic_clones"].push_back(Stamp({{"repo", repo}, {"day", SqlDate(Field(c, "timestamp"))},
-                                                      {"count", Field(c, "count")}, {"uniques", Field(c, "uniques")}}));
+    for (const json& c : JsonField(clones, "clones")) {
+      out_.rows["gh_traffic_clones"].push_back(Stamp({{"repo", repo}, {"day", SqlDate(JsonField(c, "timestamp"))},
+                                                      {"count", JsonField(c, "count")}, {"uniques", JsonField(c, "uniques")}}));
     }
     ASSIGN_OR_RETURN(json views, GetJson("/repos/" + repo + "/traffic/views?per=day"));
-    for (const json& v : Field(views, "views")) {
-      out_.rows["gh_traffic_views"].push_back(Stamp({{"repo", repo}, {"day", SqlDate(Field(v, "timestamp"))},
-                                                     {"count", Field(v, "count")}, {"uniques", Field(v, "uniques")}}));
+    for (const json& v : JsonField(views, "views")) {
+      out_.rows["gh_traffic_views"].push_back(Stamp({{"repo", repo}, {"day", SqlDate(JsonField(v, "timestamp"))},
+                                                     {"count", JsonField(v, "count")}, {"uniques", JsonField(v, "uniques")}}));
     }
     ASSIGN_OR_RETURN(json referrers, GetJson("/repos/" + repo + "/traffic/popular/referrers"));
     for (const json& f : referrers) {
-      out_.rows["gh_referrers"].push_back(Stamp({{"repo", repo}, {"day", day_}, {"referrer", Field(f, "referrer")},
-                                                 {"count", Field(f, "count")}, {"uniques", Field(f, "uniques")}}));
+      out_.rows["gh_referrers"].push_back(Stamp({{"repo", repo}, {"day", day_}, {"referrer", JsonField(f, "referrer")},
+                                                 {"count", JsonField(f, "count")}, {"uniques", JsonField(f, "uniques")}}));
     }
     ASSIGN_OR_RETURN(json paths, GetJson("/repos/" + repo + "/traffic/popular/paths"));
     for (const json& p : paths) {
-      out_.rows["gh_paths"].push_back(Stamp({{"repo", repo}, {"day", day_}, {"path", Field(p, "path")},
-                                             {"title", Field(p, "title")}, {"count", Field(p, "count")},
-                                             {"uniques", Field(p, "uniques")}}));
+      out_.rows["gh_paths"].push_back(Stamp({{"repo", repo}, {"day", day_}, {"path", JsonField(p, "path")},
+                                             {"title", JsonField(p, "title")}, {"count", JsonField(p, "count")},
+                                             {"uniques", JsonField(p, "uniques")}}));
     }
     return Status::Ok();
   }
@@ -156,22 +156,22 @@ class GitHubRun {
       ASSIGN_OR_RETURN(json list, ParseJsonBody(page.body, "releases"));
       for (const json& rel : list) {
         json assets = json::array();
-        for (const json& a : Field(rel, "assets")) {
-          assets.push_back({{"name", Field(a, "name")},
-                            {"content_type", Field(a, "content_type")},
-                            {"size", Field(a, "size")},
-                            {"download_count", Field(a, "download_count")},
-                            {"created_at", SqlTimestamp(Field(a, "created_at"))},
-                            {"updated_at", SqlTimestamp(Field(a, "updated_at"))},
-                            {"browser_download_url", Field(a, "browser_download_url")}});
+        for (const json& a : JsonField(rel, "assets")) {
+          assets.push_back({{"name", JsonField(a, "name")},
+                            {"content_type", JsonField(a, "content_type")},
+                            {"size", JsonField(a, "size")},
+                            {"download_count", JsonField(a, "download_count")},
+                            {"created_at", SqlTimestamp(JsonField(a, "created_at"))},
+                            {"updated_at", SqlTimestamp(JsonField(a, "updated_at"))},
+                            {"browser_download_url", JsonField(a, "browser_download_url")}});
         }
         out_.rows["gh_releases"].push_back(Stamp({{"repo", repo},
                                                   {"day", day_},
-                                                  {"release_id", Field(rel, "id")},
-                                                  {"tag", Field(rel, "tag_name")},
-                                                  {"name", Field(rel, "name")},
-                                                  {"published_at", SqlTimestamp(Field(rel, "published_at"))},
-                                                  {"prerelease", Field(rel, "prerelease")},
+                                                  {"release_id", JsonField(rel, "id")},
+                                                  {"tag", JsonField(rel, "tag_name")},
+                                                  {"name", JsonField(rel, "name")},
+                                                  {"published_at", SqlTimestamp(JsonField(rel, "published_at"))},
+                                                  {"prerelease", JsonField(rel, "prerelease")},
                                                   {"assets", assets}}));
       }
     }

@@ -121,16 +121,6 @@ bool IsPlainDate(const std::string& s) {
   return true;
 }
 
-const char* SqlType(const std::string& type) {
-  if (type == "int64") return "BIGINT";
-  if (type == "float64") return "DOUBLE";
-  if (type == "bool") return "BOOLEAN";
-  if (type == "timestamp") return "TIMESTAMP";
-  if (type == "date") return "DATE";
-  if (type == "json") return "JSON";
-  return "VARCHAR";
-}
-
 }  // namespace
 
 Result<std::vector<json>> JsonPathSelect(const json& doc, std::string_view path) {
@@ -232,10 +222,16 @@ json ConvertJsonValue(const json& v, const std::string& type) {
   return v.is_string() ? v : json(v.dump());
 }
 
-std::string HttpJsonTableSql(const std::string& table, const HttpJsonCollectorConfig& config) {
-  std::string cols;
-  for (const HttpJsonField& f : config.fields) cols += "\"" + f.name + "\" " + SqlType(f.type) + ", ";
-  return "CREATE TABLE IF NOT EXISTS " + table + " (" + cols + "collected_at TIMESTAMP, run_id VARCHAR)";
+KeyedTable HttpJsonTable(const HttpJsonCollectorConfig& config) {
+  KeyedTable t{config.table, {}, config.key};
+  for (const HttpJsonField& f : config.fields) {
+    Field field{f.name, {}};
+    ParseScalarType(f.type, field.type);  // the config reader accepted only known type names
+    t.columns.push_back(std::move(field));
+  }
+  t.columns.push_back({"collected_at", {TypeKind::kTimestamp}});
+  t.columns.push_back({"run_id", {TypeKind::kString}});
+  return t;
 }
 
 Result<HttpHeaders> HttpJsonHeaders(const HttpJsonCollectorConfig& config) {
@@ -264,7 +260,7 @@ Result<CollectorOutput> CollectHttpJson(HttpClient& client, const HttpJsonCollec
   if (!pages.ok()) return pages.status().WithContext("http_json " + config.table);
 
   CollectorOutput out;
-  out.tables[config.table] = {HttpJsonTableSql(config.table, config), config.key};
+  out.tables[config.table] = HttpJsonTable(config);
   std::vector<json>& rows = out.rows[config.table];
   const std::string stamp = SqlTimestamp(collected_at);
   int64_t unconverted = 0;

@@ -41,8 +41,8 @@ Result<std::string> ExpandTemplate(std::string_view text, const std::string& dat
 // does not convert.
 nlohmann::json ConvertJsonValue(const nlohmann::json& v, const std::string& type);
 
-// The CREATE TABLE IF NOT EXISTS of an http_json collector's table: its fields plus collected_at and run_id.
-std::string HttpJsonTableSql(const std::string& table, const HttpJsonCollectorConfig& config);
+// An http_json collector's table: its fields plus collected_at and run_id, keyed by its `key`.
+KeyedTable HttpJsonTable(const HttpJsonCollectorConfig& config);
 
 // Headers to send: literal values and env-var values (NotFound naming the variable when one is unset).
 Result<HttpHeaders> HttpJsonHeaders(const HttpJsonCollectorConfig& config);

@@ -38,7 +38,9 @@ class DuckDbWarehouse : public Warehouse {
   Status WriteTarget(const TargetWrite& write) override;
   Status DropRawBefore(const StreamConfig& stream, int32_t day) override;
 
-  // Collectors' system tables (duckdb_warehouse_collect.cc).
+  // Collectors' tables and system tables (duckdb_warehouse_collect.cc).
+  Status PrepareKeyedTables(const std::vector<KeyedTable>& tables, const std::vector<DeltaView>& views) override;
+  Result<int64_t> UpsertRows(const std::vector<KeyedRows>& batches) override;
   Status PutRun(const RunRecord& run) override;
   Result<std::vector<RunRecord>> Runs(const std::string& collector) override;
   Result<std::optional<HttpCacheEntry>> GetHttpCache(const std::string& url) override;

@@ -1,6 +1,8 @@
-// DuckDbWarehouse: the collectors' system tables, `_sluice_runs` and `_sluice_http_cache` (created at Open).
-// Timestamps cross the SQL boundary as epoch microseconds both ways, so nothing depends on text formats.
+// DuckDbWarehouse: the collectors' tables (kept by natural key, with their daily-delta views) and their
+// system tables, `_sluice_runs` and `_sluice_http_cache` (created at Open). Run and cache timestamps cross the
+// SQL boundary as epoch microseconds both ways, so nothing depends on text formats.
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/schema.h"
 #include "warehouse/duckdb_warehouse.h"
@@ -15,7 +17,84 @@ TimePoint FromMicros(int64_t us) { return TimePoint(std::chrono::microseconds(us
 std::string Ts(int64_t us) { return "make_timestamp(" + std::to_string(us) + ")"; }
 std::string Ts(TimePoint t) { return Ts(Micros(t)); }
 
+// A SQL literal for a JSON value; nested values go in as JSON text that DuckDB casts to the column type.
+std::string Literal(const nlohmann::json& v) {
+  if (v.is_null()) return "NULL";
+  if (v.is_boolean()) return v.get<bool>() ? "TRUE" : "FALSE";
+  if (v.is_number()) return v.dump();
+  if (v.is_string()) return QuoteLiteral(v.get<std::string>());
+  return "CAST(" + QuoteLiteral(v.dump()) + " AS JSON)";
+}
+
+std::string DeltaViewSql(const DeltaView& v) {
+  std::string kept, cols, partition;
+  for (const auto& c : v.columns) kept += (kept.empty() ? "" : ", ") + QuoteIdent(c);
+  cols = kept;
+  for (const auto& [field, name] : v.unnest_fields)
+    cols += (cols.empty() ? "" : ", ") + QuoteIdent(field) + (field == name ? "" : " AS " + QuoteIdent(name));
+  for (const auto& p : v.partition_by) partition += (partition.empty() ? "" : ", ") + QuoteIdent(p);
+  // unnest(recursive) turns the list's structs into rows whose fields are columns.
+  std::string source = v.unnest.empty() ? QuoteIdent(v.table)
+                                        : "(SELECT " + kept + ", unnest(" + QuoteIdent(v.unnest) +
+                                              ", recursive := true) FROM " + QuoteIdent(v.table) + ")";
+  return "CREATE OR REPLACE VIEW " + QuoteIdent(v.name) + " AS SELECT *, " + QuoteIdent(v.value) + " - lag(" +
+         QuoteIdent(v.value) + ") OVER (PARTITION BY " + partition + " ORDER BY " + QuoteIdent(v.order_by) + ") AS " +
+         QuoteIdent(v.delta) + " FROM (SELECT " + cols + " FROM " + source + ")";
+}
+
 }  // namespace
+
+Status DuckDbWarehouse::PrepareKeyedTables(const std::vector<KeyedTable>& tables, const std::vector<DeltaView>& views) {
+  for (const KeyedTable& t : tables) {
+    std::string cols;
+    for (const Field& f : t.columns) cols += (cols.empty() ? "" : ", ") + QuoteIdent(f.name) + " " + f.type.SqlType();
+    RETURN_IF_ERROR(db_->Execute("CREATE TABLE IF NOT EXISTS " + QuoteIdent(t.name) + " (" + cols + ")")
+                        .WithContext("creating table " + t.name));
+    ASSIGN_OR_RETURN(auto existing,
+                     db_->Query("SELECT column_name FROM duckdb_columns() WHERE table_name = " + QuoteLiteral(t.name)));
+    std::set<std::string> have;
+    for (const auto& row : existing.rows) have.insert(row[0].value_or(""));
+    for (const Field& f : t.columns)
+      if (!have.count(f.name))
+        RETURN_IF_ERROR(db_->Execute("ALTER TABLE " + QuoteIdent(t.name) + " ADD COLUMN " + QuoteIdent(f.name) + " " +
+                                     f.type.SqlType()));
+  }
+  for (const DeltaView& v : views)
+    RETURN_IF_ERROR(db_->Execute(DeltaViewSql(v)).WithContext("creating view " + v.name));
+  return Status::Ok();
+}
+
+Result<int64_t> DuckDbWarehouse::UpsertRows(const std::vector<KeyedRows>& batches) {
+  int64_t written = 0;
+  auto load = [&]() -> Status {
+    for (const KeyedRows& batch : batches) {
+      const std::string table = QuoteIdent(batch.table.name);
+      for (const nlohmann::json& row : batch.rows) {
+        std::string where, cols, values;
+        for (const std::string& k : batch.table.key) {
+          // IS NOT DISTINCT FROM: a NULL key column still matches the row it would duplicate.
+          where += (where.empty() ? "" : " AND ") + QuoteIdent(k) + " IS NOT DISTINCT FROM " +
+                   Literal(row.contains(k) ? row[k] : nlohmann::json());
+        }
+        for (const auto& [col, v] : row.items()) {
+          cols += (cols.empty() ? "" : ", ") + QuoteIdent(col);
+          values += (values.empty() ? "" : ", ") + Literal(v);
+        }
+        RETURN_IF_ERROR(db_->Execute("DELETE FROM " + table + " WHERE " + where));
+        RETURN_IF_ERROR(db_->Execute("INSERT INTO " + table + " (" + cols + ") VALUES (" + values + ")"));
+        ++written;
+      }
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(db_->Execute("BEGIN TRANSACTION"));
+  if (Status st = load(); !st.ok()) {
+    (void)db_->Execute("ROLLBACK");
+    return st;
+  }
+  RETURN_IF_ERROR(db_->Execute("COMMIT"));
+  return written;
+}
 
 Status DuckDbWarehouse::PutRun(const RunRecord& run) {
   return db_->Execute(

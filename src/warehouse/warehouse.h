@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "warehouse/query_result.h"
+#include "warehouse/keyed_table.h"
 #include "warehouse/reader.h"
 #include "warehouse/sql_dialect.h"
 #include "warehouse/system_records.h"
@@ -96,6 +97,13 @@ class Warehouse {
   virtual Status WriteTarget(const TargetWrite& write) = 0;
   // Drops `stream`'s raw rows whose event day (days since the epoch) is before `day` (retention).
   virtual Status DropRawBefore(const StreamConfig& stream, int32_t day) = 0;
+
+  // ---- Tables kept by natural key (the collectors' tables) ----
+  // Creates `tables` where missing, adds the columns they lack (never drops one), and (re)creates `views`.
+  virtual Status PrepareKeyedTables(const std::vector<KeyedTable>& tables, const std::vector<DeltaView>& views) = 0;
+  // Writes every row of `batches`, each replacing the row with the same key: all of them or none. Returns the
+  // rows written.
+  virtual Result<int64_t> UpsertRows(const std::vector<KeyedRows>& batches) = 0;
 
   // ---- Collector runs (`_sluice_runs`) ----
   // Records `run`; a later call for the same run_id replaces the earlier (a run's end follows its start).

@@ -75,13 +75,10 @@ class ClickHouseWarehouse : public Warehouse {
   Status WriteTarget(const TargetWrite& write) override;
   Status DropRawBefore(const StreamConfig& stream, int32_t day) override;
 
-#if __has_include("warehouse/keyed_table.h")
   // The collectors' tables kept by natural key: not supported on ClickHouse yet (Invalid); the plan is a
-  // ReplacingMergeTree by the key, read with FINAL. (Guarded while the keyed-table interface is introduced,
-  // so this header builds either side of it.)
+  // ReplacingMergeTree by the key, read with FINAL.
   Status PrepareKeyedTables(const std::vector<KeyedTable>& tables, const std::vector<DeltaView>& views) override;
   Result<int64_t> UpsertRows(const std::vector<KeyedRows>& batches) override;
-#endif
 
   Status PutRun(const RunRecord& run) override;
   Result<std::vector<RunRecord>> Runs(const std::string& collector) override;

@@ -68,7 +68,6 @@ Status ClickHouseWarehouse::DropRawBefore(const StreamConfig& stream, int32_t da
   return Status::Ok();
 }
 
-#if __has_include("warehouse/keyed_table.h")
 Status ClickHouseWarehouse::PrepareKeyedTables(const std::vector<KeyedTable>& tables,
                                                const std::vector<DeltaView>& views) {
   (void)tables, (void)views;
@@ -79,6 +78,5 @@ Result<int64_t> ClickHouseWarehouse::UpsertRows(const std::vector<KeyedRows>& ba
   (void)batches;
   return NotYet("upserting rows by natural key");
 }
-#endif
 
 }  // namespace sluice
