@@ -34,8 +34,8 @@ std::string TrimSql(const std::string& sql) {
   return a == std::string::npos ? "" : sql.substr(a, b - a + 1);
 }
 
-std::string RangeStart(const std::string& column, const std::string& from, int64_t range_us) {
-  return "(SELECT max(" + Quote(column) + ") FROM " + from + ") - to_microseconds(" + std::to_string(range_us) + ")";
+std::string RangeStart(const SqlDialect& d, const std::string& column, const std::string& from, int64_t range_us) {
+  return d.MinusMicros("(SELECT max(" + Quote(column) + ") FROM " + from + ")", range_us);
 }
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
@@ -84,6 +84,9 @@ void ReadRollupChart(ConfigReader& r, const YAML::Node& n, const std::string& pa
     r.Error(n["series"], JoinPath(path, "series"), "'" + c.series + "' is not a dimension of rollup " + roll.name);
   if (c.y.empty() && c.kind != ChartKind::kTable)
     r.Error(n, JoinPath(path, "y"), "a rollup chart names the rollup columns it shows");
+  const SqlDialect& d = *c.dialect;
+  std::vector<std::string> keys = {Quote(c.x)};
+  if (!c.series.empty()) keys.push_back(Quote(c.series));
   std::string select = Quote(c.x) + (c.series.empty() ? "" : ", " + Quote(c.series));
   for (const std::string& y : c.y) {
     std::string fn = Reaggregate(roll, y);
@@ -101,9 +104,12 @@ void ReadRollupChart(ConfigReader& r, const YAML::Node& n, const std::string& pa
   }
   c.sql = "SELECT " + select + " FROM " + Quote(roll.name);
   if (c.range_us > 0)
-    c.sql += " WHERE " + Quote(roll.grain) + " >= " + RangeStart(roll.grain, Quote(roll.name), c.range_us);
-  c.sql += " GROUP BY ALL ORDER BY ";
-  c.sql += c.x == roll.grain ? "ALL" : Quote(c.y.empty() ? c.x : c.y[0]) + " DESC";
+    c.sql += " WHERE " + Quote(roll.grain) + " >= " + RangeStart(d, roll.grain, Quote(roll.name), c.range_us);
+  // Over time: in time order (the group keys are unique per row, so this is every column's order); by a
+  // dimension: the largest first.
+  std::string by_keys;
+  for (const auto& k : keys) by_keys += (by_keys.empty() ? "" : ", ") + k;
+  c.sql += " " + d.GroupBy(keys) + " ORDER BY " + (c.x == roll.grain ? by_keys : Quote(c.y.empty() ? c.x : c.y[0]) + " DESC");
   if (c.limit > 0) c.sql += " LIMIT " + std::to_string(c.limit);
 }
 
@@ -174,8 +180,9 @@ const char* ChartKindName(ChartKind kind) {
 
 std::string ChartConfig::QuerySql() const {
   if (range_us <= 0 || !rollup.empty()) return sql;  // rollup charts have their range in the generated SQL
-  return "WITH _chart AS (" + sql + ")\nSELECT * FROM _chart WHERE " + Quote(x) +
-         " >= " + RangeStart(x, "_chart", range_us) + " ORDER BY " + Quote(x);
+  // The chart's SQL twice rather than a CTE: ClickHouse 18.16's WITH names expressions, not subqueries.
+  return "SELECT * FROM (" + sql + ") _chart WHERE " + Quote(x) + " >= " +
+         RangeStart(*dialect, x, "(" + sql + ") _range", range_us) + " ORDER BY " + Quote(x);
 }
 
 Result<Dashboard> ParseDashboard(const std::string& name, const std::string& file, const std::string& text,
@@ -207,6 +214,7 @@ Result<Dashboard> ParseDashboard(const std::string& name, const std::string& fil
   }
   for (size_t i = 0; i < charts.size(); ++i) {
     ChartConfig c;
+    c.dialect = &DialectFor(config.warehouse_kind);
     ReadChart(r, charts[i], "charts[" + std::to_string(i) + "]", rollups, c);
     d.charts.push_back(std::move(c));
   }

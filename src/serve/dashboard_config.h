@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "warehouse/sql_dialect.h"
 #include "core/config.h"
 #include "core/status.h"
 
@@ -46,6 +47,7 @@ struct ChartConfig {
   std::string range;           // as written ("30d"); empty: all rows
   int64_t range_us = 0;        // 0: all rows
   int64_t limit = 0;           // rollup charts by a dimension: the top N by the first y; 0: no limit
+  const SqlDialect* dialect = nullptr;  // the warehouse's, which the SQL is generated in
 
   // The SQL the server runs: `sql` restricted to `range` (the newest range_us of x present in the data).
   std::string QuerySql() const;

@@ -72,8 +72,8 @@ charts:
   EXPECT_EQ(line.range_us, 7 * 86'400'000'000LL);
   // The range keeps the newest 7 days of x present in the data, not of the wall clock.
   EXPECT_EQ(line.QuerySql(),
-            "WITH _chart AS (SELECT day, stream, rows FROM daily)\nSELECT * FROM _chart WHERE \"day\" >= "
-            "(SELECT max(\"day\") FROM _chart) - to_microseconds(604800000000) ORDER BY \"day\"");
+            "SELECT * FROM (SELECT day, stream, rows FROM daily) _chart WHERE \"day\" >= (SELECT max(\"day\") FROM "
+            "(SELECT day, stream, rows FROM daily) _range) - to_microseconds(604800000000) ORDER BY \"day\"");
   EXPECT_EQ(d->charts[1].kind, ChartKind::kStackedArea);
   EXPECT_EQ(d->charts[1].y, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(d->charts[1].QuerySql(), "SELECT d, a, b FROM t");
@@ -94,13 +94,13 @@ charts:
   EXPECT_EQ(d->charts[0].QuerySql(),
             "SELECT \"hour\", sum(\"start\") AS \"start\", sum(\"complete\") AS \"complete\" FROM \"tracking_hourly\" "
             "WHERE \"hour\" >= (SELECT max(\"hour\") FROM \"tracking_hourly\") - to_microseconds(172800000000) "
-            "GROUP BY ALL ORDER BY ALL");
+            "GROUP BY ALL ORDER BY \"hour\"");
   EXPECT_EQ(d->charts[1].QuerySql(),
             "SELECT \"ad_id\", sum(\"events\") AS \"events\" FROM \"tracking_hourly\" GROUP BY ALL ORDER BY "
             "\"events\" DESC LIMIT 10");
   EXPECT_EQ(d->charts[2].QuerySql(),
             "SELECT \"hour\", \"website_id\", sum(\"click\") AS \"click\" FROM \"tracking_hourly\" GROUP BY ALL "
-            "ORDER BY ALL");
+            "ORDER BY \"hour\", \"website_id\"");
 }
 
 TEST(DashboardConfigTest, EveryErrorHasFileLineColumnAndField) {

@@ -13,6 +13,9 @@ class DuckDbDialect final : public SqlDialect {
   std::string Timestamp(int64_t micros) const override;
   std::string NullTimestamp() const override { return "NULL::TIMESTAMP"; }
   std::string TimeBucket(std::string_view grain, const std::string& expr) const override;
+  std::string MinusMicros(const std::string& ts_expr, int64_t micros) const override {
+    return ts_expr + " - to_microseconds(" + std::to_string(micros) + ")";
+  }
   std::string ApproxDistinct(const std::string& expr) const override { return "approx_count_distinct(" + expr + ")"; }
   std::string CountIf(const std::string& predicate) const override {
     return "count(*) FILTER (WHERE " + predicate + ")";

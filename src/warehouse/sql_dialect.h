@@ -48,6 +48,8 @@ class SqlDialect {
   virtual std::string NullTimestamp() const = 0;             // a typed NULL timestamp
   // `expr` (a timestamp) truncated to its `grain` ("hour" | "day") bucket, as a timestamp.
   virtual std::string TimeBucket(std::string_view grain, const std::string& expr) const = 0;
+  // `ts_expr` (a timestamp) minus `micros`.
+  virtual std::string MinusMicros(const std::string& ts_expr, int64_t micros) const = 0;
   virtual std::string ApproxDistinct(const std::string& expr) const = 0;
   virtual std::string CountIf(const std::string& predicate) const = 0;
   // The GROUP BY clause of a query whose first `keys` select expressions are `key_exprs`.
