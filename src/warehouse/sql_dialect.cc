@@ -1,6 +1,7 @@
 #include "warehouse/sql_dialect.h"
 
 #include "core/schema.h"
+#include "warehouse/clickhouse/clickhouse_dialect.h"
 #include "warehouse/duckdb_dialect.h"
 
 namespace sluice {
@@ -16,7 +17,8 @@ std::string SqlDialect::TimestampList(const std::set<int64_t>& micros) const {
 
 const SqlDialect& DialectFor(const std::string& kind) {
   static const DuckDbDialect kDuckDb;
-  (void)kind;  // ClickHouse's dialect joins here with its backend
+  static const ClickHouseDialect kClickHouse;
+  if (kind == "clickhouse") return kClickHouse;
   return kDuckDb;
 }
 

@@ -138,6 +138,13 @@ std::string LocalRawTable(const ClickHouseTarget& t, const StreamConfig& stream)
   return t.clustered() ? stream.raw_table() + "_local" : stream.raw_table();
 }
 
+std::string OnClusterClause(const ClickHouseTarget& t) { return OnCluster(t); }
+
+std::string GlobalEngine(const ClickHouseTarget& t, std::string_view zk_name, std::string_view family,
+                         std::string_view args) {
+  return Engine(t, zk_name, family, args, false);
+}
+
 std::vector<CreateDdl> SystemTablesDdl(const ClickHouseTarget& t) {
   const std::string create = "CREATE TABLE IF NOT EXISTS ";
   auto table = [&](std::string_view name) { return ChTable(t, name) + OnCluster(t); };

@@ -56,6 +56,15 @@ std::string ChTable(const ClickHouseTarget& t, std::string_view table);
 // (raw_<stream> is then the Distributed table over every shard's local table).
 std::string LocalRawTable(const ClickHouseTarget& t, const StreamConfig& stream);
 
+// " ON CLUSTER <cluster>", or "" on one server.
+std::string OnClusterClause(const ClickHouseTarget& t);
+// The engine of a table kept whole on every server (system tables, transform targets, keyed tables):
+// `<family>MergeTree(<args>)` on one server; on a cluster Replicated<family>MergeTree whose ZooKeeper path is
+// /clickhouse/tables/sluice_global/<db>/<zk_name> and whose replica name is "{shard}-{replica}" (one replica
+// per server, whatever its shard). `family` is "" or "Replacing"; `args` the engine's own (a version column).
+std::string GlobalEngine(const ClickHouseTarget& t, std::string_view zk_name, std::string_view family,
+                         std::string_view args);
+
 // Blocks ClickHouse remembers per replicated table for insert deduplication: a day of one-second batches,
 // each touching a few event days. Every remembered block is a ZooKeeper node.
 constexpr int kDedupWindowBlocks = 100'000;

@@ -63,21 +63,36 @@ class ClickHouseWarehouse : public Warehouse {
   // the dedup window would duplicate it. Call before the sources start.
   Status RecoverFromLanding(const Config& config) override;
 
-  // Transforms (clickhouse_warehouse_transform.cc). LedgerHead, TouchedHours, HasTable and DropRawBefore
-  // work; the rest answer Invalid ("not supported on ClickHouse yet") until rollups REPLACE PARTITION.
+  // Transforms (clickhouse_warehouse_transform.cc; README.md "Transforms"). Targets are MergeTree tables
+  // (on a cluster one ReplicatedMergeTree kept whole on every server) PARTITION BY toDate(<bucket>); their
+  // rows change by whole days through a staging table and REPLACE PARTITION, then the cursor row is written.
   const SqlDialect& dialect() const override;
+  // Creates `_sluice_transform_cursor` and (re)creates the views `_sluice_watermarks` and `_sluice_hours`
+  // when `config`'s streams or lateness changed.
   Status PrepareTransforms(const Config& config) override;
+  // max(seq) of the ledger. Also counts the batches of the last kLateLedgerWindow of seqs, which the cursors
+  // written by WriteTarget keep, so a ledger row that becomes visible after this call with a seq at or
+  // below the head (another loader's, or one replicating late) is noticed by TransformCursors.
   Result<int64_t> LedgerHead() override;
   Result<std::set<int64_t>> TouchedHours(const std::set<std::string>& streams, int64_t after_seq,
                                          int64_t through_seq) override;
+  // Every target's cursor (FINAL). A cursor whose last kLateLedgerWindow of seqs now holds more batches than
+  // when it was written is reported that window earlier, so the next run absorbs the late batch (again
+  // recomputing, idempotently, the hours of the others in the window).
   Result<std::map<std::string, TransformCursor>> TransformCursors() override;
   Result<bool> HasTable(const std::string& name) override;
+  // kReplaceBuckets: every hour of the touched days into the staging table, then REPLACE PARTITION per day.
+  // kRebuild/kRebuildFrom: the select into the staging table; a table of the same columns gets its
+  // partitions replaced (those from keep_before_us on, for kRebuildFrom), a new or changed one is built
+  // beside and renamed in. Then the cursor row. Not atomic across days; each day is.
   Status WriteTarget(const TargetWrite& write) override;
   Status DropRawBefore(const StreamConfig& stream, int32_t day) override;
 
-  // The collectors' tables kept by natural key: not supported on ClickHouse yet (Invalid); the plan is a
-  // ReplacingMergeTree by the key, read with FINAL.
+  // The collectors' tables (clickhouse_warehouse_keyed.cc): ReplacingMergeTree(_version) ORDER BY the
+  // natural key (key columns not Nullable: a NULL key value is stored as its type's default), read with
+  // FINAL; daily-delta views computed with arrays (18.16 has no window functions).
   Status PrepareKeyedTables(const std::vector<KeyedTable>& tables, const std::vector<DeltaView>& views) override;
+  // One JSONEachRow insert per table; a re-run replaces rows by key (the highest _version wins).
   Result<int64_t> UpsertRows(const std::vector<KeyedRows>& batches) override;
 
   Status PutRun(const RunRecord& run) override;
@@ -123,6 +138,15 @@ class ClickHouseWarehouse : public Warehouse {
                            const std::function<Result<bool>()>& landed);
   // Waits until no query whose id starts with `prefix` runs on the server (an earlier attempt's insert).
   Status WaitNotRunning(const std::string& prefix);
+  // Transforms: the columns (name, type) of `table` on this server, empty when it does not exist.
+  Result<std::vector<std::pair<std::string, std::string>>> TableColumns(const std::string& table);
+  // The active partition ids of `table` on this server.
+  Result<std::set<std::string>> PartitionIds(const std::string& table);
+  Status RebuildTarget(const TargetWrite& write);
+  Status WriteCursor(const TargetWrite& write);
+  // Runs a DDL statement ON CLUSTER (when clustered); for statements every server must run.
+  Status ExecuteEverywhere(const std::string& ddl);
+  Status CreateOrReplaceView(const std::string& name, const std::string& select);
   Status Fault(std::string_view point) { return fault_hook_ ? fault_hook_(point) : Status::Ok(); }
   uint64_t NextVersion();
 
@@ -132,6 +156,14 @@ class ClickHouseWarehouse : public Warehouse {
   std::map<std::string, RawTable> raw_;  // by stream name
   std::function<Status(std::string_view)> fault_hook_;
   uint64_t last_version_ = 0;
+  // LedgerHead's last answer and the distinct batches with seq in (head - kLateLedgerWindow, head] then.
+  int64_t snapshot_head_ = -1;
+  uint64_t snapshot_window_batches_ = 0;
 };
+
+// How late a ledger row may become visible after its seq (the loader's clock when it wrote the row):
+// insert retries, replication, clock skew between loaders. Cursors re-absorb this window when a late row
+// appears in it.
+constexpr int64_t kLateLedgerWindowMicros = 5 * 60 * 1'000'000LL;
 
 }  // namespace sluice
