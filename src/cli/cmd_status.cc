@@ -22,12 +22,9 @@ int StatusCommand(const Args& args) {
       return 1;
     }
   }
-  auto totals = RunQuery(*access, *config,
-                         "SELECT stream, source, count(*) AS batches, sum(rows) AS rows, sum(dead_rows) AS dead_letters, "
-                         "sum(late_rows) AS late, max(max_event_time) AS newest_event, max(loaded_at) AS last_load "
-                         "FROM _sluice_batches GROUP BY ALL ORDER BY ALL");
-  auto cps = RunQuery(*access, *config,
-                      "SELECT source, \"partition\", next_offset, updated_at FROM _sluice_checkpoints ORDER BY ALL");
+  const SqlDialect::StatusQueries queries = DialectFor(config->warehouse_kind).StatusSql();
+  auto totals = RunQuery(*access, *config, queries.sources);
+  auto cps = RunQuery(*access, *config, queries.checkpoints);
   if (!totals.ok() || !cps.ok()) {
     std::fprintf(stderr, "%s\n", (!totals.ok() ? totals.status() : cps.status()).message().c_str());
     return 1;
@@ -49,11 +46,7 @@ int StatusCommand(const Args& args) {
   }
   std::printf("Checkpoints\n%s", FormatTable(lag).c_str());
   // Event time: hours behind the watermark (max event time minus allowed_lateness) are final.
-  auto hours = RunQuery(*access, *config,
-                        "SELECT w.stream, w.max_event_time AS newest_event, w.watermark, w.late_rows AS late, "
-                        "count(*) FILTER (h.final) AS final_hours, count(*) FILTER (NOT h.final) AS open_hours, "
-                        "max(h.hour) FILTER (h.final) AS final_through FROM _sluice_watermarks w "
-                        "LEFT JOIN _sluice_hours h USING (stream) GROUP BY ALL ORDER BY ALL");
+  auto hours = RunQuery(*access, *config, queries.event_time);
   if (hours.ok()) std::printf("\nEvent time\n%s", FormatTable(*hours).c_str());
   return 0;
 }

@@ -10,6 +10,17 @@ std::string DuckDbDialect::TimeBucket(std::string_view grain, const std::string&
   return "date_trunc('" + std::string(grain) + "', " + expr + ")::TIMESTAMP";
 }
 
+SqlDialect::StatusQueries DuckDbDialect::StatusSql() const {
+  return {"SELECT stream, source, count(*) AS batches, sum(rows) AS rows, sum(dead_rows) AS dead_letters, "
+          "sum(late_rows) AS late, max(max_event_time) AS newest_event, max(loaded_at) AS last_load "
+          "FROM _sluice_batches GROUP BY ALL ORDER BY ALL",
+          "SELECT source, \"partition\", next_offset, updated_at FROM _sluice_checkpoints ORDER BY ALL",
+          "SELECT w.stream, w.max_event_time AS newest_event, w.watermark, w.late_rows AS late, "
+          "count(*) FILTER (h.final) AS final_hours, count(*) FILTER (NOT h.final) AS open_hours, "
+          "max(h.hour) FILTER (h.final) AS final_through FROM _sluice_watermarks w "
+          "LEFT JOIN _sluice_hours h USING (stream) GROUP BY ALL ORDER BY ALL"};
+}
+
 std::vector<std::string> DuckDbDialect::WriteTargetSql(const TargetWrite& w) const {
   const std::string table = Ident(w.table);
   switch (w.kind) {

@@ -22,6 +22,7 @@ class DuckDbDialect final : public SqlDialect {
   }
   std::string GroupBy(const std::vector<std::string>&) const override { return "GROUP BY ALL"; }
   std::vector<std::string> WriteTargetSql(const TargetWrite& write) const override;
+  StatusQueries StatusSql() const override;
 };
 
 }  // namespace sluice

@@ -59,6 +59,15 @@ class SqlDialect {
   // engine to run and for `sluice explain` to show.
   virtual std::vector<std::string> WriteTargetSql(const TargetWrite& write) const = 0;
 
+  // What `sluice status` shows, as read-only queries over sluice's own tables (they run on readers, locally or
+  // through a running sluice's query API).
+  struct StatusQueries {
+    std::string sources;      // per stream and source: batches, rows, dead_letters, late, newest_event, last_load
+    std::string checkpoints;  // source, partition, next_offset, updated_at
+    std::string event_time;   // per stream: newest_event, watermark, late, final_hours, open_hours, final_through
+  };
+  virtual StatusQueries StatusSql() const = 0;
+
   // "a, b, c" of Timestamp(m) for each of `micros`.
   std::string TimestampList(const std::set<int64_t>& micros) const;
 };
