@@ -98,4 +98,17 @@ std::vector<std::string> ClickHouseDialect::WriteTargetSql(const TargetWrite& w)
 
 // The ledger carries the checkpoints as parallel arrays; a batch's copies (before a merge) carry the same
 // values, so FINAL and max() agree.
+SqlDialect::StatusQueries ClickHouseDialect::StatusSql() const {
+  return {"SELECT stream, source, count() AS batches, sum(rows) AS rows, sum(dead_rows) AS dead_letters, "
+          "sum(late_rows) AS late, toDateTime(intDiv(max(max_event_us), 1000000)) AS newest_event, "
+          "max(loaded_at) AS last_load FROM _sluice_batches FINAL GROUP BY stream, source ORDER BY stream, source",
+          "SELECT source, part AS `partition`, max(next) AS next_offset, max(loaded_at) AS updated_at "
+          "FROM _sluice_batches FINAL ARRAY JOIN part_names AS part, part_next AS next "
+          "GROUP BY source, part ORDER BY source, part",
+          "SELECT stream, newest_event, watermark, late, final_hours, open_hours, final_through FROM "
+          "(SELECT stream, max_event_time AS newest_event, watermark, late_rows AS late FROM _sluice_watermarks) "
+          "ANY LEFT JOIN (SELECT stream, countIf(final) AS final_hours, countIf(NOT final) AS open_hours, "
+          "maxIf(hour, final) AS final_through FROM _sluice_hours GROUP BY stream) USING stream ORDER BY stream"};
+}
+
 }  // namespace sluice

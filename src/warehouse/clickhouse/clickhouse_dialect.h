@@ -38,6 +38,7 @@ class ClickHouseDialect final : public SqlDialect {
   // kReplaceBuckets: the exact statements WriteTarget runs. kRebuild, kRebuildFrom: the plan for a new
   // table (WriteTarget also swaps partitions of an existing table of the same structure; see the .cc).
   std::vector<std::string> WriteTargetSql(const TargetWrite& write) const override;
+  StatusQueries StatusSql() const override;
 
   // ---- Shared with ClickHouseWarehouse ----
   // The staging table of `table`: `_sluice_stage_<table>`, a plain MergeTree on the server that computes.
