@@ -166,6 +166,15 @@ Status ClickHouseWarehouse::PrepareRawTable(const StreamConfig& s) {
                                  ": a raw column cannot change type (add a field under a new name)");
         continue;
       }
+      if (name != table.local) {
+        // The Distributed table holds no data: it is recreated over the evolved local tables. 18.16 refuses
+        // ALTER ... ON CLUSTER on it when the cluster's shards are replicated ("isn't replicated, but shard
+        // is replicated"), while DROP and CREATE ... ON CLUSTER run on every server.
+        spdlog::info("stream {}: recreating {} over the evolved {}", s.name, name, table.local);
+        RETURN_IF_ERROR(client_->Execute("DROP TABLE IF EXISTS " + ChTable(t, name) + " ON CLUSTER " + t.cluster));
+        RETURN_IF_ERROR(CreateMissing(*client_, RawTableDdl(t, s)));
+        break;
+      }
       // Schema evolution. 18.16 has no ADD COLUMN IF NOT EXISTS, hence the look at system.columns first; a
       // concurrent sluice may still win the race, which "already exists" tells.
       spdlog::info("stream {}: adding column {} {} to {}", s.name, c.name, c.type, name);
