@@ -12,30 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<std::string> Rows(Warehouse& w, const std::string& sql) {
-  auto r = w.Query(sql);
-  EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
-  std::vector<std::string> out;
-  if (!r.ok()) return out;
-  for (const auto& row : r->rows) {
-    std::string line;
-    for (const auto& cell : row) line += (line.empty() ? "" : "|") + cell.value_or("NULL");
-    out.push_back(line);
-  }
-  return out;
-}
+using testing::Rows;
 
-class KeyedTablesOnClickHouse : public ::testing::Test {
+class KeyedTablesOnClickHouse : public testing::SingleServerSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto c = ClickHouseTestCluster::Start(ClickHouseTestCluster::Layout::kSingle);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cluster_ = std::move(*c).release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(cluster_, nullptr);
     auto w = testing::OpenOn(*cluster_, 0, testing::TestDatabase());
@@ -50,22 +30,33 @@ class KeyedTablesOnClickHouse : public ::testing::Test {
     return n.ok() ? *n : -1;
   }
   static json Snapshot(const std::string& repo, const std::string& day, int64_t stars, const std::string& run) {
-    return {{"day", day}, {"repo", repo}, {"stars", stars}, {"forks", 1}, {"default_branch", "master"},
-            {"pushed_at", day + " 10:00:00"}, {"collected_at", day + " 03:00:00"}, {"run_id", run}};
+    return {{"day", day},
+            {"repo", repo},
+            {"stars", stars},
+            {"forks", 1},
+            {"default_branch", "master"},
+            {"pushed_at", day + " 10:00:00"},
+            {"collected_at", day + " 03:00:00"},
+            {"run_id", run}};
   }
   static json Release(const std::string& day, int64_t a, int64_t b) {
-    return {{"repo", "org/db"}, {"day", day}, {"release_id", 7}, {"tag", "v1.0"}, {"name", "One"},
-            {"published_at", "2026-10-01T08:00:00Z"}, {"prerelease", false},
-            {"assets", json::array({{{"name", "db.tar.gz"}, {"size", 100}, {"download_count", a},
-                                     {"created_at", "2026-10-01 08:00:00"}},
-                                    {{"name", "db.deb"}, {"size", 50}, {"download_count", b}}})},
-            {"collected_at", day + " 03:00:00"}, {"run_id", "r-" + day}};
+    return {{"repo", "org/db"},
+            {"day", day},
+            {"release_id", 7},
+            {"tag", "v1.0"},
+            {"name", "One"},
+            {"published_at", "2026-10-01T08:00:00Z"},
+            {"prerelease", false},
+            {"assets",
+             json::array(
+                 {{{"name", "db.tar.gz"}, {"size", 100}, {"download_count", a}, {"created_at", "2026-10-01 08:00:00"}},
+                  {{"name", "db.deb"}, {"size", 50}, {"download_count", b}}})},
+            {"collected_at", day + " 03:00:00"},
+            {"run_id", "r-" + day}};
   }
 
-  static ClickHouseTestCluster* cluster_;
   std::unique_ptr<ClickHouseWarehouse> w_;
 };
-ClickHouseTestCluster* KeyedTablesOnClickHouse::cluster_ = nullptr;
 
 TEST_F(KeyedTablesOnClickHouse, ReRunningTheSameRowsLeavesOneRowPerKeyWithTheNewestValues) {
   std::vector<json> day1 = {Snapshot("org/a", "2026-11-01", 10, "r1"), Snapshot("org/b", "2026-11-01", 5, "r1")};
@@ -73,14 +64,16 @@ TEST_F(KeyedTablesOnClickHouse, ReRunningTheSameRowsLeavesOneRowPerKeyWithTheNew
   EXPECT_EQ(Upsert("gh_repo_snapshots", day1), 2);
   // A re-run of the day with a newer figure replaces the row of its key.
   EXPECT_EQ(Upsert("gh_repo_snapshots", {Snapshot("org/a", "2026-11-01", 12, "r2")}), 1);
-  EXPECT_EQ(Rows(*w_, "SELECT repo, toString(day), stars, run_id, toString(pushed_at) FROM gh_repo_snapshots FINAL "
-                      "ORDER BY repo"),
+  EXPECT_EQ(Rows(*w_,
+                 "SELECT repo, toString(day), stars, run_id, toString(pushed_at) FROM gh_repo_snapshots FINAL "
+                 "ORDER BY repo"),
             (std::vector<std::string>{"org/a|2026-11-01|12|r2|2026-11-01 10:00:00",
                                       "org/b|2026-11-01|5|r1|2026-11-01 10:00:00"}));
   // Absent columns are NULL; key columns are not Nullable (the sorting key), the others are.
   EXPECT_EQ(testing::Scalar(*w_, "SELECT isNull(watchers) FROM gh_repo_snapshots FINAL WHERE repo = 'org/b'"), "1");
-  EXPECT_EQ(testing::Scalar(*w_, "SELECT concat(engine, ' ', sorting_key) FROM system.tables WHERE database = "
-                                 "currentDatabase() AND name = 'gh_repo_snapshots'"),
+  EXPECT_EQ(testing::Scalar(*w_,
+                            "SELECT concat(engine, ' ', sorting_key) FROM system.tables WHERE database = "
+                            "currentDatabase() AND name = 'gh_repo_snapshots'"),
             "ReplacingMergeTree repo, day");
   // Preparing again (a restart) changes nothing.
   ASSERT_TRUE(w_->PrepareKeyedTables(CollectTables(), CollectViews()).ok());
@@ -99,22 +92,26 @@ TEST_F(KeyedTablesOnClickHouse, DeltaViewsGiveDailyDifferencesWithNullOnEachGrou
   // Release assets (a list of structs, Nested) unnest into one row per asset.
   Upsert("gh_releases", {Release("2026-11-01", 100, 10), Release("2026-11-02", 130, 10)});
   Upsert("gh_releases", {Release("2026-11-03", 170, 25), Release("2026-11-02", 130, 10)});
-  EXPECT_EQ(Rows(*w_, "SELECT repo, toString(day), tag, asset, download_count, downloads FROM "
-                      "gh_release_downloads_daily ORDER BY asset, day"),
-            (std::vector<std::string>{"org/db|2026-11-01|v1.0|db.deb|10|NULL", "org/db|2026-11-02|v1.0|db.deb|10|0",
-                                      "org/db|2026-11-03|v1.0|db.deb|25|15",
-                                      "org/db|2026-11-01|v1.0|db.tar.gz|100|NULL",
-                                      "org/db|2026-11-02|v1.0|db.tar.gz|130|30",
-                                      "org/db|2026-11-03|v1.0|db.tar.gz|170|40"}));
-  EXPECT_EQ(testing::Scalar(*w_, "SELECT toString(groupArray(`assets.created_at`)) FROM gh_releases FINAL WHERE day = "
-                                 "'2026-11-01'"),
+  EXPECT_EQ(
+      Rows(*w_,
+           "SELECT repo, toString(day), tag, asset, download_count, downloads FROM "
+           "gh_release_downloads_daily ORDER BY asset, day"),
+      (std::vector<std::string>{"org/db|2026-11-01|v1.0|db.deb|10|NULL", "org/db|2026-11-02|v1.0|db.deb|10|0",
+                                "org/db|2026-11-03|v1.0|db.deb|25|15", "org/db|2026-11-01|v1.0|db.tar.gz|100|NULL",
+                                "org/db|2026-11-02|v1.0|db.tar.gz|130|30", "org/db|2026-11-03|v1.0|db.tar.gz|170|40"}));
+  EXPECT_EQ(testing::Scalar(*w_,
+                            "SELECT toString(groupArray(`assets.created_at`)) FROM gh_releases FINAL WHERE day = "
+                            "'2026-11-01'"),
             "[['2026-10-01 08:00:00',NULL]]");
-  // Column order of the views (system.columns lists a table's in order) is the DuckDB one: kept columns, unnested fields, the delta.
-  EXPECT_EQ(Rows(*w_, "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = "
-                      "'gh_release_downloads_daily'"),
+  // Column order of the views (system.columns lists a table's in order) is the DuckDB one: kept columns, unnested
+  // fields, the delta.
+  EXPECT_EQ(Rows(*w_,
+                 "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = "
+                 "'gh_release_downloads_daily'"),
             (std::vector<std::string>{"repo", "day", "tag", "asset", "download_count", "downloads"}));
-  EXPECT_EQ(Rows(*w_, "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = "
-                      "'dockerhub_pulls_daily'"),
+  EXPECT_EQ(Rows(*w_,
+                 "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = "
+                 "'dockerhub_pulls_daily'"),
             (std::vector<std::string>{"namespace", "repo", "day", "pull_count", "pulls"}));
 }
 

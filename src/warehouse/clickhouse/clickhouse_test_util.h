@@ -102,4 +102,33 @@ inline std::string TestDatabase() {
   return out;
 }
 
+// Rows of `sql` as "a|b|c" lines (NULL for nulls), in the order the query returns them.
+inline std::vector<std::string> Rows(Warehouse& w, const std::string& sql) {
+  auto r = w.Query(sql);
+  EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+  std::vector<std::string> out;
+  if (!r.ok()) return out;
+  for (const auto& row : r->rows) {
+    std::string line;
+    for (const auto& cell : row) line += (line.empty() ? "" : "|") + cell.value_or("NULL");
+    out.push_back(line);
+  }
+  return out;
+}
+
+// A test suite whose tests share one clickhouse-server, started once for the suite (about a second).
+class SingleServerSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto c = ClickHouseTestCluster::Start(ClickHouseTestCluster::Layout::kSingle);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cluster_ = std::move(*c).release();
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  static inline ClickHouseTestCluster* cluster_ = nullptr;
+};
+
 }  // namespace sluice::testing

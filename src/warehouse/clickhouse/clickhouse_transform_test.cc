@@ -59,30 +59,13 @@ std::vector<std::string> ManyEvents(int first, int count) {
 
 // Rows of `sql` as "a|b|c" lines, sorted: tables compared as sets of rows.
 std::vector<std::string> Rows(Warehouse& w, const std::string& sql) {
-  auto r = w.Query(sql);
-  EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
-  std::vector<std::string> out;
-  if (!r.ok()) return out;
-  for (const auto& row : r->rows) {
-    std::string line;
-    for (const auto& cell : row) line += (line.empty() ? "" : "|") + cell.value_or("NULL");
-    out.push_back(line);
-  }
+  std::vector<std::string> out = testing::Rows(w, sql);
   std::sort(out.begin(), out.end());
   return out;
 }
 
-class TransformsOnClickHouse : public ::testing::Test {
+class TransformsOnClickHouse : public testing::SingleServerSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto c = ClickHouseTestCluster::Start(ClickHouseTestCluster::Layout::kSingle);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cluster_ = std::move(*c).release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(cluster_, nullptr);
     std::filesystem::create_directories(dir_.path / "models");
@@ -129,12 +112,10 @@ class TransformsOnClickHouse : public ::testing::Test {
   }
   std::string Q(const std::string& sql) { return testing::Scalar(*w_, sql); }
 
-  static ClickHouseTestCluster* cluster_;
   testing::TempDir dir_;
   std::unique_ptr<Config> config_;
   std::unique_ptr<ClickHouseWarehouse> w_;
 };
-ClickHouseTestCluster* TransformsOnClickHouse::cluster_ = nullptr;
 
 TEST_F(TransformsOnClickHouse, RollupsOfEveryMeasureKindEqualAGroupByFromScratch) {
   Load({Event("2026-11-01T10:05:00Z", 1, 7, "start", "a", 10), Event("2026-11-01T10:06:00Z", 1, 7, "complete", "b", 30),
@@ -144,8 +125,9 @@ TEST_F(TransformsOnClickHouse, RollupsOfEveryMeasureKindEqualAGroupByFromScratch
   auto t = MakeTransformer();
   TransformReport r = Transform(*t);
   EXPECT_EQ(r.tables_changed, 2);
-  EXPECT_EQ(Rows(*w_, "SELECT hour, ad_id, website_id, events, total_dur, max_dur, min_dur, uas, start, complete, click "
-                      "FROM tracking_hourly"),
+  EXPECT_EQ(Rows(*w_,
+                 "SELECT hour, ad_id, website_id, events, total_dur, max_dur, min_dur, uas, start, complete, click "
+                 "FROM tracking_hourly"),
             (std::vector<std::string>{"2026-11-01 10:00:00|1|7|4|65|30|5|3|2|1|0",
                                       "2026-11-01 11:00:00|2|7|1|1|1|1|1|0|0|1"}));
   EXPECT_EQ(Rows(*w_, "SELECT day, ad_id, events, avg_dur FROM tracking_daily"),
@@ -167,11 +149,13 @@ TEST_F(TransformsOnClickHouse, LateEventsForAnOldHourAreReRolledIntoTheirHourAnd
   auto t = MakeTransformer();
   Transform(*t);
   ASSERT_EQ(RollupRows("tracking_hourly"), FromScratch(*t, "tracking_hourly"));
-  const std::string before = Q("SELECT sum(events) FROM tracking_hourly WHERE hour = toDateTime('2026-11-01 09:00:00', 'UTC')");
+  const std::string before =
+      Q("SELECT sum(events) FROM tracking_hourly WHERE hour = toDateTime('2026-11-01 09:00:00', 'UTC')");
   // A day late: events for hour 09 of the first day, and a new hour (03) of it.
-  Load({Event("2026-11-01T09:30:00Z", 1, 1, "click", "late", 7), Event("2026-11-01T09:31:00Z", 9, 1, "start", "late", 8),
-        Event("2026-11-01T03:00:00Z", 2, 0, "start", "late", 9)},
-       600);
+  Load(
+      {Event("2026-11-01T09:30:00Z", 1, 1, "click", "late", 7), Event("2026-11-01T09:31:00Z", 9, 1, "start", "late", 8),
+       Event("2026-11-01T03:00:00Z", 2, 0, "start", "late", 9)},
+      600);
   TransformReport r = Transform(*t);
   EXPECT_EQ(r.tables_changed, 2);
   EXPECT_EQ(r.hours_recomputed, 4);  // the two touched hours, counted for each rollup
@@ -182,8 +166,9 @@ TEST_F(TransformsOnClickHouse, LateEventsForAnOldHourAreReRolledIntoTheirHourAnd
   EXPECT_EQ(RollupRows("tracking_daily"), FromScratch(*t, "tracking_daily"));
   // The watermark is the newest event (13:59:53 on the 2nd) minus 2h: an hour is final once it ends by then.
   EXPECT_EQ(Q("SELECT toString(watermark) FROM _sluice_watermarks"), "2026-11-02 11:59:53");
-  EXPECT_EQ(Rows(*w_, "SELECT toString(hour), `rows`, final FROM _sluice_hours WHERE hour >= "
-                      "toDateTime('2026-11-02 00:00:00', 'UTC')"),
+  EXPECT_EQ(Rows(*w_,
+                 "SELECT toString(hour), `rows`, final FROM _sluice_hours WHERE hour >= "
+                 "toDateTime('2026-11-02 00:00:00', 'UTC')"),
             (std::vector<std::string>{"2026-11-02 09:00:00|100|1", "2026-11-02 11:00:00|100|0",
                                       "2026-11-02 13:00:00|100|0"}));
 }
@@ -193,8 +178,9 @@ TEST_F(TransformsOnClickHouse, ReRunningATransformChangesNothing) {
   auto t = MakeTransformer();
   Transform(*t);
   auto before = RollupRows("tracking_hourly");
-  auto parts = Q("SELECT groupArray(name) FROM (SELECT name FROM system.parts WHERE active AND database = "
-                 "currentDatabase() AND table = 'tracking_hourly' ORDER BY name)");
+  auto parts =
+      Q("SELECT groupArray(name) FROM (SELECT name FROM system.parts WHERE active AND database = "
+        "currentDatabase() AND table = 'tracking_hourly' ORDER BY name)");
   EXPECT_EQ(Transform(*t).tables_changed, 0);
   // A new process finds nothing to do either, and leaves the table's parts as they were.
   t.reset();
@@ -223,8 +209,7 @@ TEST_F(TransformsOnClickHouse, AModelWithTouchedHoursIsRecomputedForTheTouchedDa
   auto t = MakeTransformer();
   Load(ManyEvents(0, 120), 0);
   Transform(*t);
-  const std::string expected_sql =
-      "SELECT hour, sum(events), sum(click) FROM tracking_hourly GROUP BY hour";
+  const std::string expected_sql = "SELECT hour, sum(events), sum(click) FROM tracking_hourly GROUP BY hour";
   EXPECT_EQ(Rows(*w_, "SELECT * FROM hourly_totals"), Rows(*w_, expected_sql));
   EXPECT_EQ(Q("SELECT sum(events) FROM ads"), "120");
   Load({Event("2026-11-02T09:10:00Z", 1, 1, "click", "x", 1)}, 120);
@@ -235,7 +220,8 @@ TEST_F(TransformsOnClickHouse, AModelWithTouchedHoursIsRecomputedForTheTouchedDa
             Q("SELECT sum(click) FROM tracking_hourly WHERE hour = toDateTime('2026-11-02 09:00:00', 'UTC')"));
   EXPECT_EQ(Q("SELECT sum(events) FROM ads"), "121");
   // The model without a time column is one partition; the incremental one is by day.
-  EXPECT_EQ(Q("SELECT partition_key FROM system.tables WHERE database = currentDatabase() AND name = 'ads'"), "tuple()");
+  EXPECT_EQ(Q("SELECT partition_key FROM system.tables WHERE database = currentDatabase() AND name = 'ads'"),
+            "tuple()");
   EXPECT_EQ(Q("SELECT groupArray(partition_id) FROM (SELECT DISTINCT partition_id FROM system.parts WHERE active AND "
               "database = currentDatabase() AND table = 'hourly_totals' ORDER BY partition_id)"),
             "['20261101','20261102']");
@@ -324,13 +310,14 @@ TEST(ClickHouseDialectSql, ReplaceBucketsSwapsWholeDaysFromAStagingTable) {
     return std::string("SELECT 1");
   };
   const ClickHouseDialect d;
-  EXPECT_EQ(d.WriteTargetSql(w),
-            (std::vector<std::string>{
-                "DROP TABLE IF EXISTS `_sluice_stage_r`",
-                "CREATE TABLE `_sluice_stage_r` AS `r` ENGINE = MergeTree() PARTITION BY toDate(`hour`) ORDER BY `hour`",
-                "INSERT INTO `_sluice_stage_r` SELECT * FROM (SELECT 1)",
-                "ALTER TABLE `r` REPLACE PARTITION ID '20261101' FROM `_sluice_stage_r`",
-                "ALTER TABLE `r` REPLACE PARTITION ID '20261103' FROM `_sluice_stage_r`", "DROP TABLE `_sluice_stage_r`"}));
+  EXPECT_EQ(
+      d.WriteTargetSql(w),
+      (std::vector<std::string>{
+          "DROP TABLE IF EXISTS `_sluice_stage_r`",
+          "CREATE TABLE `_sluice_stage_r` AS `r` ENGINE = MergeTree() PARTITION BY toDate(`hour`) ORDER BY `hour`",
+          "INSERT INTO `_sluice_stage_r` SELECT * FROM (SELECT 1)",
+          "ALTER TABLE `r` REPLACE PARTITION ID '20261101' FROM `_sluice_stage_r`",
+          "ALTER TABLE `r` REPLACE PARTITION ID '20261103' FROM `_sluice_stage_r`", "DROP TABLE `_sluice_stage_r`"}));
   EXPECT_EQ(asked.size(), 48u);  // every hour of both days
   EXPECT_EQ(d.TimeBucket("day", "`ts`"), "toStartOfDay(`ts`, 'UTC')");
   EXPECT_EQ(d.GroupBy({"a", "`b`"}), "GROUP BY a, `b`");
@@ -378,8 +365,9 @@ TEST(TransformsOnAClickHouseCluster, LateEventsReRolledOnEitherReplicaLeaveBothE
     EXPECT_EQ(Rows(*x, "SELECT * FROM tracking_hourly"),
               Rows(*x, RollupSelectSql(x->dialect(), *(*t2)->FindRollup("tracking_hourly"))));
     EXPECT_EQ(testing::Scalar(*x, "SELECT sum(events) FROM tracking_hourly"), "301");
-    EXPECT_THAT(testing::Scalar(*x, "SELECT engine FROM system.tables WHERE database = 'sluice' AND name = "
-                                    "'tracking_daily'"),
+    EXPECT_THAT(testing::Scalar(*x,
+                                "SELECT engine FROM system.tables WHERE database = 'sluice' AND name = "
+                                "'tracking_daily'"),
                 HasSubstr("ReplicatedMergeTree"));
   }
 }

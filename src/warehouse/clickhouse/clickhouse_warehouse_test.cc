@@ -20,17 +20,8 @@ using testing::MakeBatch;
 using testing::MakeConfig;
 using testing::Scalar;
 
-class ClickHouseSingle : public ::testing::Test {
+class ClickHouseSingle : public testing::SingleServerSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto c = ClickHouseTestCluster::Start(ClickHouseTestCluster::Layout::kSingle);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    cluster_ = std::move(*c).release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(cluster_, nullptr);
     config_ = MakeConfig(landing_.path.string());
@@ -45,12 +36,10 @@ class ClickHouseSingle : public ::testing::Test {
   std::string Q(const std::string& sql) { return Scalar(*w_, sql); }
   const StreamConfig& stream() { return config_.streams[0]; }
 
-  static ClickHouseTestCluster* cluster_;
   testing::TempDir landing_;
   Config config_;
   std::unique_ptr<ClickHouseWarehouse> w_;
 };
-ClickHouseTestCluster* ClickHouseSingle::cluster_ = nullptr;
 
 TEST_F(ClickHouseSingle, LoadsRowsDeadLettersAndALedgerRowCarryingTheCheckpoints) {
   auto b = MakeBatch(stream(), 10,
