@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <functional>
 
-#include "warehouse/duckdb_adapter.h"
+#include "warehouse/duckdb/duckdb_adapter.h"
 
 namespace {
 

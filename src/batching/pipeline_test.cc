@@ -6,7 +6,7 @@
 #include <future>
 #include <thread>
 
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
 namespace {

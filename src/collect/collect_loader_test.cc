@@ -7,7 +7,7 @@
 
 #include "collect/collect_json.h"
 #include "core/time.h"
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
 namespace {

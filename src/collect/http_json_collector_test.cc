@@ -10,7 +10,7 @@
 #include "collect/collector_runner.h"
 #include "core/http_test_server.h"
 #include "core/time.h"
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
 namespace {

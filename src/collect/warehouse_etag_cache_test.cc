@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "collect/scheduler.h"
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
 namespace {

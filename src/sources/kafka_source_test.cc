@@ -18,7 +18,7 @@
 #include "core/time.h"
 #include "sources/kafka_config.h"
 #include "sources/kafka_test_cluster.h"
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
 namespace {

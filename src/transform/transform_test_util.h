@@ -14,7 +14,7 @@
 #include "core/record_parser.h"
 #include "core/time.h"
 #include "transform/transformer.h"
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice::testing {
 

@@ -1,6 +1,6 @@
 // OpenWarehouse: the one place that maps `warehouse.kind` to an engine.
 #include "warehouse/clickhouse/clickhouse_warehouse.h"
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 #include "warehouse/warehouse.h"
 
 namespace sluice {

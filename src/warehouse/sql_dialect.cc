@@ -2,7 +2,7 @@
 
 #include "core/schema.h"
 #include "warehouse/clickhouse/clickhouse_dialect.h"
-#include "warehouse/duckdb_dialect.h"
+#include "warehouse/duckdb/duckdb_dialect.h"
 
 namespace sluice {
 

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "warehouse/duckdb_adapter.h"
+#include "warehouse/duckdb/duckdb_adapter.h"
 #include "warehouse/warehouse.h"
 
 namespace sluice {

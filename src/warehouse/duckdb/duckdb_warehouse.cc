@@ -1,4 +1,4 @@
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 #include <spdlog/spdlog.h>
 

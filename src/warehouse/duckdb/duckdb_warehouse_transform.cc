@@ -1,8 +1,8 @@
 // DuckDbWarehouse: what transforms need. A target's rows and its cursor change in one transaction, so a crash
 // leaves the target either before or after its step (DESIGN.md semantics 3).
 #include "core/time.h"
-#include "warehouse/duckdb_dialect.h"
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_dialect.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
 namespace {

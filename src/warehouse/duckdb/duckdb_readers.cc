@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "warehouse/duckdb_internal.h"
+#include "warehouse/duckdb/duckdb_internal.h"
 
 namespace sluice {
 namespace {

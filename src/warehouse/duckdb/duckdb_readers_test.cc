@@ -8,7 +8,7 @@
 #include <fstream>
 #include <thread>
 
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
 namespace {

@@ -1,4 +1,4 @@
-#include "warehouse/duckdb_adapter.h"
+#include "warehouse/duckdb/duckdb_adapter.h"
 
 #include <algorithm>
 #include <atomic>
@@ -6,7 +6,7 @@
 #include <cstring>
 #include <thread>
 
-#include "warehouse/duckdb_internal.h"
+#include "warehouse/duckdb/duckdb_internal.h"
 
 namespace sluice {
 

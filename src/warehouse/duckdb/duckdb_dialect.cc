@@ -1,4 +1,4 @@
-#include "warehouse/duckdb_dialect.h"
+#include "warehouse/duckdb/duckdb_dialect.h"
 
 #include "core/time.h"
 

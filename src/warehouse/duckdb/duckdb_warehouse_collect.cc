@@ -5,7 +5,7 @@
 #include <set>
 
 #include "core/schema.h"
-#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
 namespace {

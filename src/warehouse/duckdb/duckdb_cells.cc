@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/record_parser.h"
-#include "warehouse/duckdb_internal.h"
+#include "warehouse/duckdb/duckdb_internal.h"
 
 namespace sluice {
 namespace {
