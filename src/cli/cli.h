@@ -53,11 +53,6 @@ int Demo(const Args& args);
 int Collect(const Args& args);
 int Cron(const Args& args);
 
-// `sluice run`: the configured collectors on their schedules (catch-up included), each run recorded in
-// `_sluice_runs`, every warehouse use through `warehouse` (Pipeline::WithWarehouse: the loader owns it).
-// Runs until the returned handle is released; null when the config has no collectors.
-struct CollectorService;
-Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, sluice::WarehouseAccess warehouse);
 // Runs `collector` once now (as `clock` tells the time: the demo collects past days) on `warehouse`, records
 // it in `_sluice_runs` and prints its outcome, with rows per table when `verbose`; 0 on success (`sluice
 // collect`, the demo).

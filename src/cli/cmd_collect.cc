@@ -20,37 +20,6 @@ int64_t Micros(TimePoint t) { return std::chrono::duration_cast<std::chrono::mic
 
 }  // namespace
 
-// The scheduler of `sluice run`: ticks on its own thread until destroyed.
-struct CollectorService {
-  std::unique_ptr<WarehouseRunLedger> ledger;
-  std::unique_ptr<Scheduler> scheduler;
-  std::jthread ticker;
-  ~CollectorService() {
-    ticker.request_stop();
-    if (ticker.joinable()) ticker.join();
-    scheduler.reset();  // asks runs in flight to stop and waits for them
-  }
-};
-
-Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, sluice::WarehouseAccess warehouse) {
-  ASSIGN_OR_RETURN(std::vector<CollectorConfig> collectors, ReadCollectors(config.collectors, config.file));
-  if (collectors.empty()) return std::shared_ptr<CollectorService>();
-  auto service = std::make_shared<CollectorService>();
-  service->ledger = std::make_unique<WarehouseRunLedger>(warehouse);
-  // One persistent ETag cache for every collector: its rows are keyed by URL.
-  std::shared_ptr<EtagCache> etag_cache = MakePersistentEtagCache(warehouse);
-  std::vector<ScheduledCollector> scheduled;
-  for (const CollectorConfig& c : collectors) {
-    scheduled.push_back(MakeScheduledCollector(c, {config.landing_path, warehouse, etag_cache}));
-    spdlog::info("collector {}: {} schedule \"{}\" ({})", c.name, c.kind, c.schedule->expression(),
-                 c.schedule->time_zone());
-  }
-  service->scheduler = std::make_unique<Scheduler>(std::move(scheduled), service->ledger.get());
-  Scheduler* s = service->scheduler.get();
-  service->ticker = std::jthread([s](std::stop_token stop) { s->RunUntilStopped(stop); });
-  return service;
-}
-
 int Collect(const Args& args) {
   if (args.positional.size() != 1) {
     std::fprintf(stderr, "usage: sluice collect -c FILE NAME\n");
