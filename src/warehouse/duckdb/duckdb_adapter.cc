@@ -251,8 +251,8 @@ Result<std::unique_ptr<DuckDb>> DuckDb::Open(const std::string& path,
     for (const auto& [name, value] : kLockedDownSettings) set(name, value);
   for (const auto& [name, value] : settings) set(name.c_str(), value.c_str());
   if (lock_down) set("lock_configuration", "true");
-  if (st.ok() && duckdb_open_ext(path == ":memory:" ? nullptr : path.c_str(), &impl->instance->db, config, &err) ==
-                     DuckDBError) {
+  if (st.ok() &&
+      duckdb_open_ext(path == ":memory:" ? nullptr : path.c_str(), &impl->instance->db, config, &err) == DuckDBError) {
     st = Status::Io("cannot open DuckDB database '" + path + "': " + (err ? err : "unknown error"));
     duckdb_free(err);
   }
@@ -311,10 +311,12 @@ Status DuckDb::Impl::ExecuteSharingCores(const std::string& sql) {
           std::chrono::steady_clock::now() - start < std::chrono::microseconds(20))
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
+    // On an error state too: the result then carries the error with its type, which says what to do.
     ResultGuard g;
-    if (state == DUCKDB_PENDING_ERROR || duckdb_execute_pending(pending, &g.r) == DuckDBError) {
-      const char* e = duckdb_pending_error(pending);
-      st = Status::Invalid(e ? e : "execution failed");
+    if (duckdb_execute_pending(pending, &g.r) == DuckDBError) {
+      const char* e = duckdb_result_error(&g.r);
+      if (!e) e = duckdb_pending_error(pending);
+      st = StatusFromDuckDb(duckdb_result_error_type(&g.r), e ? e : "execution failed");
     }
   }
   duckdb_destroy_pending(&pending);
@@ -404,7 +406,8 @@ Status DuckDb::Append(const std::string& table, const std::vector<AppendSource>&
     ResultGuard g;
     const std::string probe = "SELECT * FROM \"" + table + "\" LIMIT 0";
     if (duckdb_query(impl_->conn, probe.c_str(), &g.r) == DuckDBError)
-      return Status::Invalid("append to " + table + ": " + std::string(duckdb_result_error(&g.r)));
+      return StatusFromDuckDb(duckdb_result_error_type(&g.r), duckdb_result_error(&g.r))
+          .WithContext("append to " + table);
     const idx_t cols = duckdb_column_count(&g.r);
     if (cols != sources.size())
       return Status::Internal("append to " + table + ": table has " + std::to_string(cols) + " columns, batch has " +
