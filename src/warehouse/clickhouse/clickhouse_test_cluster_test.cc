@@ -94,24 +94,30 @@ TEST(ClickHouseTestClusterStart, ServerNeverReadyTimesOutWithItsLog) {
 // ---------------------------------------------------------------------------------------------------------
 // One server (no ZooKeeper): formats, partitions, engines, readers.
 
-class SingleServer : public ::testing::Test {
+// A suite whose tests share the servers of one layout, started once for the suite.
+template <Layout kLayout>
+class LayoutSuite : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto c = ClickHouseTestCluster::Start(Layout::kSingle);
+    auto started = std::chrono::steady_clock::now();
+    auto c = ClickHouseTestCluster::Start(kLayout);
     ASSERT_TRUE(c.ok()) << c.status().message();
     ch_ = std::move(*c).release();
+    start_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
   static void TearDownTestSuite() {
     delete ch_;
     ch_ = nullptr;
   }
   void SetUp() override {
-    if (ch_ == nullptr) GTEST_SKIP() << "no server";
+    if (ch_ == nullptr) GTEST_SKIP() << "the servers did not start";
   }
-  static ClickHouseTestCluster* ch_;
   const ClickHouseTestCluster& ch() { return *ch_; }
+  static inline ClickHouseTestCluster* ch_ = nullptr;
+  static inline double start_seconds_ = 0;  // how long the layout took to start
 };
-ClickHouseTestCluster* SingleServer::ch_ = nullptr;
+
+class SingleServer : public LayoutSuite<Layout::kSingle> {};
 
 // The raw-table shape of DESIGN.md: a day partition, event-time order, nullable, list and struct columns.
 constexpr const char* kRawColumns =
@@ -457,22 +463,8 @@ TEST_F(SingleServer, ReaderUserProfileFixesItsSettings) {
 // ---------------------------------------------------------------------------------------------------------
 // Two servers, one shard, two replicas, one ZooKeeper: replicated insert deduplication.
 
-class TwoReplicas : public ::testing::Test {
+class TwoReplicas : public LayoutSuite<Layout::kTwoReplicas> {
  protected:
-  static void SetUpTestSuite() {
-    auto started = std::chrono::steady_clock::now();
-    auto c = ClickHouseTestCluster::Start(Layout::kTwoReplicas);
-    ASSERT_TRUE(c.ok()) << c.status().message();
-    ch_ = std::move(*c).release();
-    start_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  }
-  static void TearDownTestSuite() {
-    delete ch_;
-    ch_ = nullptr;
-  }
-  void SetUp() override {
-    if (ch_ == nullptr) GTEST_SKIP() << "no cluster";
-  }
   // Creates a ReplicatedMergeTree table on both replicas with ON CLUSTER.
   void CreateReplicated(const std::string& table, const std::string& extra_settings = "") {
     Sql(*ch_, 0,
@@ -487,12 +479,7 @@ class TwoReplicas : public ::testing::Test {
   void Sync(const std::string& table) {
     for (int i = 0; i < 2; ++i) Sql(*ch_, i, "SYSTEM SYNC REPLICA " + table);
   }
-  static ClickHouseTestCluster* ch_;
-  static double start_seconds_;
-  const ClickHouseTestCluster& ch() { return *ch_; }
 };
-ClickHouseTestCluster* TwoReplicas::ch_ = nullptr;
-double TwoReplicas::start_seconds_ = 0;
 
 TEST_F(TwoReplicas, StartsQuicklyWithMacrosAndCluster) {
   EXPECT_LT(start_seconds_, 15);
@@ -633,24 +620,7 @@ TEST_F(TwoReplicas, QuorumInsertWithAReplicaKilledTimesOutButIsNotRolledBack) {
 // ---------------------------------------------------------------------------------------------------------
 // Two servers, two shards: Distributed over replicated local tables.
 
-class TwoShards : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto c = ClickHouseTestCluster::Start(Layout::kTwoShards);
-    ASSERT_TRUE(c.ok()) << c.status().message();
-    ch_ = std::move(*c).release();
-  }
-  static void TearDownTestSuite() {
-    delete ch_;
-    ch_ = nullptr;
-  }
-  void SetUp() override {
-    if (ch_ == nullptr) GTEST_SKIP() << "no cluster";
-  }
-  static ClickHouseTestCluster* ch_;
-  const ClickHouseTestCluster& ch() { return *ch_; }
-};
-ClickHouseTestCluster* TwoShards::ch_ = nullptr;
+class TwoShards : public LayoutSuite<Layout::kTwoShards> {};
 
 TEST_F(TwoShards, DistributedTableCountsBothShards) {
   for (int i = 0; i < 2; ++i) {
