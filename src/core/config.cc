@@ -220,6 +220,45 @@ void ReadClickHouseWarehouse(ConfigReader& r, const YAML::Node& w, Config& c) {
   c.warehouse_reader_password_env = r.String(w, "reader_password_env", "warehouse").value_or("");
 }
 
+void ReadLanding(ConfigReader& r, const YAML::Node& l, Config& c) {
+  c.landing_kind = l.IsDefined() ? r.String(l, "kind", "landing").value_or("local") : "local";
+  if (c.landing_kind == "s3") {
+    r.CheckKeys(l, "landing", {"kind", "endpoint", "bucket", "prefix", "region", "access_key_env", "secret_key_env"});
+    c.landing_endpoint = r.String(l, "endpoint", "landing").value_or("");
+    c.landing_bucket = r.String(l, "bucket", "landing").value_or("");
+    c.landing_prefix = r.String(l, "prefix", "landing").value_or("");
+    c.landing_region = r.String(l, "region", "landing").value_or(c.landing_region);
+    c.landing_access_key_env = r.String(l, "access_key_env", "landing").value_or("");
+    c.landing_secret_key_env = r.String(l, "secret_key_env", "landing").value_or("");
+    if (c.landing_endpoint.empty()) r.Error(l, "landing.endpoint", "an s3 landing needs endpoint (http(s)://host[:port])");
+    else if (c.landing_endpoint.rfind("http://", 0) != 0 && c.landing_endpoint.rfind("https://", 0) != 0)
+      r.Error(l["endpoint"], "landing.endpoint", "expected an http:// or https:// URL");
+    if (c.landing_bucket.empty()) r.Error(l, "landing.bucket", "an s3 landing needs bucket");
+    if (c.landing_access_key_env.empty()) r.Error(l, "landing.access_key_env", "name the environment variable holding the access key");
+    if (c.landing_secret_key_env.empty()) r.Error(l, "landing.secret_key_env", "name the environment variable holding the secret key");
+    // Local files (DuckDB file, collectors' cache) still need a folder; landing.path is not used for s3.
+    c.landing_path = c.Resolve("data/landing");
+    return;
+  }
+  r.CheckKeys(l, "landing", {"kind", "path"});
+  if (c.landing_kind != "local") r.Error(l["kind"], "landing.kind", "expected local or s3");
+  c.landing_path = c.Resolve(l.IsDefined() ? r.String(l, "path", "landing").value_or("data/landing") : "data/landing");
+}
+
+void ReadCoordination(ConfigReader& r, const YAML::Node& n, Config& c) {
+  if (!n.IsDefined()) return;
+  r.CheckKeys(n, "coordination", {"zookeeper", "root", "lease_timeout"});
+  c.zookeeper = r.String(n, "zookeeper", "coordination").value_or("");
+  if (c.zookeeper.empty()) r.Error(n, "coordination.zookeeper", "name the ZooKeeper ensemble (host:port[,host:port])");
+  c.coordination_root = r.String(n, "root", "coordination").value_or(c.coordination_root);
+  if (c.coordination_root.empty() || c.coordination_root[0] != '/' ||
+      (c.coordination_root.size() > 1 && c.coordination_root.back() == '/'))
+    r.Error(n["root"], "coordination.root", "expected an absolute ZooKeeper path without a trailing '/'");
+  c.lease_timeout_us = r.Duration(n, "lease_timeout", "coordination").value_or(c.lease_timeout_us);
+  if (c.lease_timeout_us < 2'000'000 || c.lease_timeout_us > 600'000'000)
+    r.Error(n["lease_timeout"], "coordination.lease_timeout", "must be between 2s and 10m");
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(const std::string& text, const std::string& file, const std::string& base_dir) {
@@ -233,7 +272,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
     return r.ToStatus();
   }
   r.CheckKeys(root, "", {"warehouse", "landing", "server", "streams", "rollups", "collectors", "models",
-                         "dashboards"});
+                         "dashboards", "coordination"});
   YAML::Node w = root["warehouse"];
   if (w.IsDefined()) {
     c.warehouse_kind = r.String(w, "kind", "warehouse").value_or("duckdb");
@@ -248,9 +287,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
     c.warehouse_path = "data/warehouse.duckdb";
   }
   c.warehouse_path = c.Resolve(c.warehouse_path);
-  YAML::Node l = root["landing"];
-  r.CheckKeys(l, "landing", {"path"});
-  c.landing_path = c.Resolve(l.IsDefined() ? r.String(l, "path", "landing").value_or("data/landing") : "data/landing");
+  ReadLanding(r, root["landing"], c);
+  ReadCoordination(r, root["coordination"], c);
   YAML::Node s = root["server"];
   if (s.IsDefined()) {
     r.CheckKeys(s, "server", {"listen", "token_env", "query_timeout", "max_rows"});

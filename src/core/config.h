@@ -63,7 +63,19 @@ struct Config {
   std::string warehouse_user_env, warehouse_password_env;
   // The user people's queries run as: its users.xml profile must set readonly = 1 (its limits too).
   std::string warehouse_reader_user_env, warehouse_reader_password_env;
-  std::string landing_path;
+  std::string landing_path;  // local landing (the default): a folder
+  // landing.kind: s3 — an S3-compatible object store (AWS S3, GCS's XML API with HMAC keys, s3rver, MinIO)
+  // instead of the folder. Credentials are named by environment variables, read when the store opens.
+  std::string landing_kind = "local";  // local | s3
+  std::string landing_endpoint;        // s3: "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:4569"
+  std::string landing_bucket, landing_prefix;
+  std::string landing_region = "us-east-1";
+  std::string landing_access_key_env, landing_secret_key_env;
+  // coordination: several `sluice run --worker NAME` processes share one pipeline. Empty zookeeper: one
+  // process, nothing to coordinate. Leases (transforms, collector slots, file sources) live under `root`.
+  std::string zookeeper;                      // "host:port[,host:port...]"
+  std::string coordination_root = "/sluice";  // a ZooKeeper path
+  int64_t lease_timeout_us = 30'000'000;      // a dead worker's leases pass on within this
   std::string listen = "127.0.0.1:8080";
   std::string token_env;  // name of the env var holding the API token (never the token itself)
   int64_t query_timeout_us = 30'000'000;  // a reader query running longer is interrupted
