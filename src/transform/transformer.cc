@@ -15,6 +15,25 @@ namespace {
 
 // A --from/--to range can name years; beyond this many hours it is surely a typo.
 constexpr int64_t kMaxRangeHours = 24 * 366 * 5;
+constexpr const char* kRetentionLease = "transform:retention";
+
+// Groups targets linked by reads (union-find over deps); each group's lease is named after its first
+// target in dependency order.
+std::map<std::string, std::string> GroupLeases(const std::vector<TransformTarget>& order) {
+  std::map<std::string, std::string> parent;
+  for (const auto& t : order) parent[t.name] = t.name;
+  auto find = [&](std::string n) {
+    while (parent[n] != n) n = parent[n] = parent[parent[n]];
+    return n;
+  };
+  for (const auto& t : order)
+    for (const auto& d : t.deps)
+      if (parent.count(d)) parent[find(t.name)] = find(d);
+  std::map<std::string, std::string> first_of_root, lease;
+  for (const auto& t : order) first_of_root.emplace(find(t.name), t.name);
+  for (const auto& t : order) lease[t.name] = "transform:" + first_of_root[find(t.name)];
+  return lease;
+}
 
 }  // namespace
 
@@ -23,6 +42,7 @@ Result<std::unique_ptr<Transformer>> Transformer::Create(const Config& config) {
   ASSIGN_OR_RETURN(t->rollups_, ParseRollups(config));
   ASSIGN_OR_RETURN(t->models_, LoadModels(config.models_dir));
   ASSIGN_OR_RETURN(t->order_, OrderTargets(config, t->rollups_, t->models_));
+  t->lease_of_ = GroupLeases(t->order_);
   return t;
 }
 
@@ -90,7 +110,18 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
   }
 
   std::set<std::string> rebuilt;
+  std::map<std::string, bool> held;  // lease -> held by this worker, asked once per run
+  auto holds = [&](const std::string& lease) -> Result<bool> {
+    if (!options.leases) return true;
+    auto it = held.find(lease);
+    if (it != held.end()) return it->second;
+    ASSIGN_OR_RETURN(bool h, options.leases->Acquire(lease));
+    if (!h) ++report.skipped_groups;
+    return held[lease] = h;
+  };
   for (const auto& t : order_) {
+    ASSIGN_OR_RETURN(bool mine, holds(lease_of_.at(t.name)));
+    if (!mine) continue;  // another worker transforms this group
     std::string definition = Definition(d, t);
     auto c = cursors.find(t.name);
     ASSIGN_OR_RETURN(bool exists, w.HasTable(t.name));
@@ -122,12 +153,14 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
     // A rollup whose table and definition stand can keep its buckets older than the retention cutoff.
     bool keep_expired = exists && same_definition;
     RETURN_IF_ERROR(
-        RunTarget(w, t, full, keep_expired, hours, max_seq, definition, report).WithContext("transforming " + t.name));
+        RunTarget(w, t, full, keep_expired, hours, max_seq, definition, options.leases, report).WithContext("transforming " + t.name));
   }
   // Retention runs after the targets absorbed this run's batches, so expired raw rows are already in every
   // rollup; the rollups keep them.
   for (const auto& stream : config_.streams) {
     if (stream.retention_us <= 0) continue;
+    ASSIGN_OR_RETURN(bool mine, holds(kRetentionLease));
+    if (!mine) break;
     RETURN_IF_ERROR(
         w.DropRawBefore(stream, DayOf(RetentionCutoff({stream.name}))).WithContext("retention of " + stream.name));
   }
@@ -137,7 +170,7 @@ Result<TransformReport> Transformer::Run(Warehouse& w, const TransformOptions& o
 
 Status Transformer::RunTarget(Warehouse& w, const TransformTarget& t, bool full, bool keep_expired,
                               const std::set<int64_t>& hours, int64_t max_seq, const std::string& definition,
-                              TransformReport& report) {
+                              WorkLeases* leases, TransformReport& report) {
   const SqlDialect& d = w.dialect();
   TargetWrite write;
   int64_t expired = t.rollup ? RetentionCutoff(t.streams) : std::numeric_limits<int64_t>::min();
@@ -170,7 +203,13 @@ Status Transformer::RunTarget(Warehouse& w, const TransformTarget& t, bool full,
   write.cursor_seq = max_seq;
   write.definition = definition;
   int64_t t0 = NowMicros();
+  // A worker whose lease passed on (it was paused past the lease timeout) must not commit: the new owner
+  // redoes this step from the cursor.
+  if (leases) RETURN_IF_ERROR(leases->Fence(lease_of_.at(t.name)).WithContext("lease of " + t.name));
   RETURN_IF_ERROR(w.WriteTarget(write));
+  if (leases)
+    spdlog::info("transform {}: committed through batch {} under {} ({} to {})", t.name, max_seq,
+                 lease_of_.at(t.name), t0, NowMicros());
   if (write.kind == TargetWrite::Kind::kCursorOnly) return Status::Ok();
   ++report.tables_changed;
   std::string what = full ? "rebuilt" : "recomputed " + std::to_string(hours.size()) + " hour(s)";

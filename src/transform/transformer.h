@@ -12,10 +12,16 @@
 // late_rows)` and `_sluice_hours(stream, hour, rows, final)`: an hour is final once hour + 1h <= the stream's watermark
 // (max event time loaded minus allowed_lateness). Late rows are loaded and re-rolled like any others.
 //
+// Several workers (WorkLeases): targets that read one another form a group, and each group is one lease
+// "transform:<first target of the group>", so a target and what it reads are always transformed in order,
+// by one worker at a time, while independent rollups may spread over workers. Run only transforms the groups
+// this worker holds and fences each commit; retention runs under the lease "transform:retention".
+//
 // Thread-safety: not thread-safe; the caller serialises Run with other warehouse use (Pipeline::WithWarehouse).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +29,7 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "core/work_leases.h"
 #include "transform/models.h"
 #include "transform/rollup_config.h"
 #include "warehouse/warehouse.h"
@@ -33,6 +40,7 @@ struct TransformOptions {
   bool full_refresh = false;       // rebuild every target from raw
   std::optional<int64_t> from_us;  // with to_us: also recompute the hours in [from, to)
   std::optional<int64_t> to_us;
+  WorkLeases* leases = nullptr;  // several workers: transform only the groups held (null: all of them)
 };
 
 struct TransformReport {
@@ -40,6 +48,7 @@ struct TransformReport {
   int tables_changed = 0;          // targets rebuilt or recomputed
   int64_t hours_recomputed = 0;    // distinct hours recomputed incrementally, summed over targets
   std::vector<std::string> lines;  // one per changed target, for the CLI
+  int skipped_groups = 0;          // target groups another worker holds (WorkLeases)
 };
 
 class Transformer {
@@ -58,6 +67,8 @@ class Transformer {
   Result<bool> HasNewBatches(Warehouse& warehouse);
 
   const std::vector<TransformTarget>& targets() const { return order_; }
+  // The lease that covers `target`'s group ("transform:<name>").
+  const std::string& LeaseOf(const std::string& target) const { return lease_of_.at(target); }
   const RollupConfig* FindRollup(const std::string& name) const;
 
  private:
@@ -69,12 +80,13 @@ class Transformer {
   int64_t RetentionCutoff(const std::set<std::string>& streams) const;
   std::string Render(const SqlDialect& dialect, const Model& model, const std::set<int64_t>& hours) const;
   Status RunTarget(Warehouse& w, const TransformTarget& t, bool full, bool keep_expired, const std::set<int64_t>& hours,
-                   int64_t max_seq, const std::string& definition, TransformReport& report);
+                   int64_t max_seq, const std::string& definition, WorkLeases* leases, TransformReport& report);
 
   const Config& config_;
   std::vector<RollupConfig> rollups_;
   std::vector<Model> models_;
   std::vector<TransformTarget> order_;
+  std::map<std::string, std::string> lease_of_;  // target -> the lease of its group
   bool prepared_ = false;
   int64_t last_seq_ = -1;  // max seq seen by the last successful Run
 };

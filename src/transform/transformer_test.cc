@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "transform/transform_test_util.h"
 
 namespace sluice {
@@ -120,6 +122,59 @@ TEST_F(TransformerTest, ModelsFollowTheirInputsIncrementallyOrWhole) {
   EXPECT_EQ(lines, "tracking_hourly: recomputed 1 hour(s); tracking_daily: recomputed 1 hour(s); ctr: recomputed 1 "
                    "hour(s); ctr_total: rebuilt; uas: rebuilt; ");
   EXPECT_EQ(Transform(*t).tables_changed, 0);
+}
+
+// Leases as another worker would see them: only `held` are this worker's; a fence on `lost` is refused.
+class SomeLeases : public WorkLeases {
+ public:
+  std::set<std::string> held, lost, asked;
+  Result<bool> Acquire(const std::string& name) override {
+    asked.insert(name);
+    return held.count(name) > 0;
+  }
+  Status Fence(const std::string& name) override {
+    return lost.count(name) ? Status::Cancelled("lease " + name + " passed to another worker") : Status::Ok();
+  }
+  void Release(const std::string&) override {}
+};
+
+TEST_F(TransformerTest, WorkersTransformOnlyTheGroupsTheyHoldAndAStaleOwnerCannotCommit) {
+  WriteModel("ctr", "-- sluice: time_column=hour\nSELECT hour, sum(start) AS starts FROM "
+                    "{{ ref('tracking_hourly') }} WHERE hour IN ({{ touched_hours }}) GROUP BY ALL");
+  SetUpDefault("models: models\n");
+  auto t = MakeTransformer();
+  ASSERT_TRUE(t);
+  // A model and the rollup it reads share a lease (transformed in order by one worker); the daily rollup
+  // reads nothing the others do, so it has its own.
+  EXPECT_EQ(t->LeaseOf("tracking_hourly"), "transform:tracking_hourly");
+  EXPECT_EQ(t->LeaseOf("ctr"), "transform:tracking_hourly");
+  EXPECT_EQ(t->LeaseOf("tracking_daily"), "transform:tracking_daily");
+  Load({Event("2024-05-01T10:05:00Z", 1, 7, "start", "a", 10)}, 0);
+
+  SomeLeases mine;
+  mine.held = {"transform:tracking_daily"};
+  TransformOptions o;
+  o.leases = &mine;
+  TransformReport r = Transform(*t, o);
+  EXPECT_EQ(r.tables_changed, 1);
+  EXPECT_EQ(r.skipped_groups, 1);
+  EXPECT_EQ(Q("SELECT string_agg(target, ',' ORDER BY target) FROM _sluice_transform_cursor"), "tracking_daily");
+
+  // The other group's owner is paused past its lease: its fence is refused and nothing moves.
+  SomeLeases stale;
+  stale.held = {"transform:tracking_hourly"};
+  stale.lost = {"transform:tracking_hourly"};
+  o.leases = &stale;
+  auto refused = t->Run(*warehouse_, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("passed to another worker"), std::string::npos);
+  EXPECT_EQ(Q("SELECT string_agg(target, ',' ORDER BY target) FROM _sluice_transform_cursor"), "tracking_daily");
+
+  // Its new owner commits both of the group's targets, in order.
+  stale.lost.clear();
+  r = Transform(*t, o);
+  EXPECT_EQ(r.tables_changed, 2);
+  EXPECT_EQ(Rows("SELECT * FROM ctr"), (std::vector<std::string>{"2024-05-01 10:00:00|1"}));
 }
 
 TEST_F(TransformerTest, ChangedDefinitionOrAddedFieldRebuildsWhatDependsOnIt) {
