@@ -3,8 +3,8 @@
 namespace sluice {
 
 std::string Status::ToString() const {
-  static constexpr const char* kNames[] = {"OK",       "Invalid",  "NotFound", "Retry",
-                                           "AlreadyExists", "IO error", "Internal", "Cancelled", "Timed out"};
+  static constexpr const char* kNames[] = {"OK",       "Invalid",  "NotFound",  "Retry",     "AlreadyExists",
+                                           "IO error", "Internal", "Cancelled", "Timed out", "Stale"};
   if (ok()) return "OK";
   return std::string(kNames[static_cast<int>(code_)]) + ": " + message_;
 }

@@ -13,7 +13,18 @@
 
 namespace sluice {
 
-enum class StatusCode { kOk, kInvalid, kNotFound, kRetry, kAlreadyExists, kIo, kInternal, kCancelled, kTimedOut };
+enum class StatusCode {
+  kOk,
+  kInvalid,
+  kNotFound,
+  kRetry,
+  kAlreadyExists,
+  kIo,
+  kInternal,
+  kCancelled,
+  kTimedOut,
+  kStale
+};
 
 class [[nodiscard]] Status {
  public:
@@ -28,6 +39,9 @@ class [[nodiscard]] Status {
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   // The operation ran out of its time budget and was stopped (a query past its timeout).
   static Status TimedOut(std::string m) { return {StatusCode::kTimedOut, std::move(m)}; }
+  // This process lost the right to do the work (its lease was taken over, its session expired): abandon the
+  // work without committing it and do not retry; the lease's new owner redoes it.
+  static Status Stale(std::string m) { return {StatusCode::kStale, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -36,6 +50,7 @@ class [[nodiscard]] Status {
   bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
   bool IsInvalid() const { return code_ == StatusCode::kInvalid; }
   bool IsTimedOut() const { return code_ == StatusCode::kTimedOut; }
+  bool IsStale() const { return code_ == StatusCode::kStale; }
 
   // Returns this status with `context` prepended ("context: message"); Ok stays Ok.
   Status WithContext(const std::string& context) const {
@@ -54,7 +69,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like absl::StatusOr
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design, like absl::StatusOr
   Result(Status status) : v_(std::move(status)) {}  // NOLINT
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
@@ -78,10 +93,10 @@ class [[nodiscard]] Result {
 #define SLUICE_CONCAT_INNER(a, b) a##b
 #define SLUICE_CONCAT(a, b) SLUICE_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                     \
-  do {                                            \
-    ::sluice::Status _st = (expr);                \
-    if (!_st.ok()) return _st;                    \
+#define RETURN_IF_ERROR(expr)      \
+  do {                             \
+    ::sluice::Status _st = (expr); \
+    if (!_st.ok()) return _st;     \
   } while (0)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
