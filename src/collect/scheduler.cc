@@ -55,7 +55,11 @@ Result<std::optional<TimePoint>> Scheduler::DueSlotLocked(const ScheduledCollect
   return std::optional<TimePoint>(slot);
 }
 
+std::string Scheduler::LeaseName(const std::string& collector) { return "collect:" + collector; }
+
 Status Scheduler::StartLocked(const ScheduledCollector& c, TimePoint slot) {
+  // An owner paused past its lease must not start a slot its successor may be serving.
+  if (options_.leases) RETURN_IF_ERROR(options_.leases->Fence(LeaseName(c.name)).WithContext("lease of " + c.name));
   const TimePoint now = options_.clock->Now();
   auto run = std::make_unique<InFlight>();
   run->record.collector = c.name;
@@ -132,6 +136,15 @@ Status Scheduler::Tick() {
   const TimePoint now = options_.clock->Now();
   for (const ScheduledCollector& c : collectors_) {
     if (in_flight_.count(c.name)) continue;
+    if (options_.leases) {
+      // Another worker schedules it while it holds the lease; the ledger below is read after acquiring, so
+      // a slot the previous owner finished is not due any more.
+      auto mine = options_.leases->Acquire(LeaseName(c.name));
+      if (!mine.ok() || !*mine) {
+        if (!mine.ok()) spdlog::warn("collect: {}: lease: {}", c.name, mine.status().message());
+        continue;
+      }
+    }
     auto due = DueSlotLocked(c, now);
     Status st = due.ok() ? (*due ? StartLocked(c, **due) : Status::Ok()) : due.status();
     if (!st.ok()) {

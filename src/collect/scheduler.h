@@ -9,6 +9,7 @@
 //    for the same slot, until a run succeeds.
 // A collector the ledger has never seen succeed starts from the scheduler's creation time (its first run
 // is its next slot); `RunNow` runs one immediately (`sluice collect NAME`).
+// With SchedulerOptions::leases, each collector is scheduled by one worker at a time (see there).
 // Runs execute on their own threads; the ledger is only touched from Tick/WaitIdle/RunNow, under a lock.
 // Thread-safety: all public methods are thread-safe.
 #pragma once
@@ -28,6 +29,7 @@
 #include "collect/run_ledger.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "core/work_leases.h"
 
 namespace sluice {
 
@@ -55,6 +57,9 @@ struct SchedulerOptions {
   Clock* clock = Clock::Real();
   std::chrono::seconds tick{1};           // how often RunUntilStopped ticks: runs start and are recorded within it
   std::chrono::seconds retry_delay{60};   // a failed collector is retried at the first tick after this
+  // Several workers: a collector is scheduled only by the worker holding its lease "collect:<name>"; the
+  // slot is re-read from the ledger after acquiring and the start is fenced, so no slot runs twice.
+  WorkLeases* leases = nullptr;
 };
 
 class Scheduler {
@@ -94,6 +99,7 @@ class Scheduler {
     std::thread thread;
   };
 
+  static std::string LeaseName(const std::string& collector);
   Status StartLocked(const ScheduledCollector& c, TimePoint slot);
   Status ReapLocked();  // records finished and timed-out runs
   Result<std::optional<TimePoint>> DueSlotLocked(const ScheduledCollector& c, TimePoint now);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 
 #include "core/time.h"
@@ -92,6 +93,79 @@ TEST_F(SchedulerTest, RunsACollectorAtItsFireTimeOnce) {
   clock_.Advance(hours(24));  // next day's slot
   ASSERT_TRUE(s.Tick().ok());
   ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(Slots("github"), (std::vector<std::string>{"2024-01-01T03:00:00Z", "2024-01-02T03:00:00Z"}));
+}
+
+// Leases as ZooKeeper arbitrates them between workers: one owner per name; `Move` hands a lease to another
+// worker the way a session expiry does, and the old owner's fence is refused from then on.
+class SharedLeases {
+ public:
+  class View : public WorkLeases {
+   public:
+    View(SharedLeases* shared, std::string me) : shared_(shared), me_(std::move(me)) {}
+    Result<bool> Acquire(const std::string& name) override {
+      std::lock_guard<std::mutex> lock(shared_->mu_);
+      auto [it, fresh] = shared_->owner_.emplace(name, me_);
+      return it->second == me_;
+    }
+    Status Fence(const std::string& name) override {
+      std::lock_guard<std::mutex> lock(shared_->mu_);
+      auto it = shared_->owner_.find(name);
+      return it != shared_->owner_.end() && it->second == me_ ? Status::Ok() : Status::Cancelled("lease lost");
+    }
+    void Release(const std::string& name) override {
+      std::lock_guard<std::mutex> lock(shared_->mu_);
+      if (shared_->owner_[name] == me_) shared_->owner_.erase(name);
+    }
+
+   private:
+    SharedLeases* shared_;
+    std::string me_;
+  };
+  void Move(const std::string& name, const std::string& to) {
+    std::lock_guard<std::mutex> lock(mu_);
+    owner_[name] = to;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> owner_;
+};
+
+TEST_F(SchedulerTest, TwoWorkersNeverRunASlotTwice) {
+  SharedLeases leases;
+  SharedLeases::View a_leases(&leases, "a"), b_leases(&leases, "b");
+  std::atomic<int> runs_a{0}, runs_b{0};
+  auto make = [&](std::atomic<int>& runs, WorkLeases* l) {
+    SchedulerOptions o = Options();
+    o.leases = l;
+    return std::make_unique<Scheduler>(
+        std::vector<ScheduledCollector>{{"github", Cron("0 3 * * *"), seconds(600),
+                                         [&runs](const RunContext&) -> Result<int64_t> { return int64_t{++runs}; }}},
+        &ledger_, o);
+  };
+  auto a = make(runs_a, &a_leases);
+  auto b = make(runs_b, &b_leases);
+  clock_.Advance(seconds(40));  // 03:00:10: both see the slot come
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(a->Tick().ok());
+    ASSERT_TRUE(b->Tick().ok());
+    ASSERT_TRUE(a->WaitIdle().ok());
+    ASSERT_TRUE(b->WaitIdle().ok());
+  }
+  EXPECT_EQ(runs_a + runs_b, 1);
+  // Worker a's lease passes to b (a died, or paused past its lease): b finds the slot done, and serves the
+  // next one; a, waking up, is refused at its fence and starts nothing.
+  leases.Move("collect:github", "b");
+  ASSERT_TRUE(b->Tick().ok());
+  ASSERT_TRUE(b->WaitIdle().ok());
+  EXPECT_EQ(runs_a + runs_b, 1);
+  clock_.Advance(hours(24));
+  ASSERT_TRUE(a->Tick().ok());
+  ASSERT_TRUE(b->Tick().ok());
+  ASSERT_TRUE(a->WaitIdle().ok());
+  ASSERT_TRUE(b->WaitIdle().ok());
+  EXPECT_EQ(runs_b, runs_a == 1 ? 1 : 2);
   EXPECT_EQ(Slots("github"), (std::vector<std::string>{"2024-01-01T03:00:00Z", "2024-01-02T03:00:00Z"}));
 }
 
