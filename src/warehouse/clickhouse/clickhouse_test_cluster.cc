@@ -1,21 +1,11 @@
 #include "warehouse/clickhouse/clickhouse_test_cluster.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 namespace sluice {
@@ -25,83 +15,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
-
-// Free loopback ports, all held open until every one is chosen so that the same port is not handed out twice.
-Result<std::vector<int>> FreePorts(int n) {
-  std::vector<int> fds, ports;
-  Status error;
-  for (int i = 0; i < n && error.ok(); ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      error = Status::Io(std::string("choosing a free port: ") + std::strerror(errno));
-    } else {
-      ports.push_back(ntohs(addr.sin_port));
-    }
-    if (fd >= 0) fds.push_back(fd);
-  }
-  for (int fd : fds) close(fd);
-  if (!error.ok()) return error;
-  return ports;
-}
-
-std::string FindBinary(const std::string& configured, const std::string& name) {
-  if (!configured.empty()) return access(configured.c_str(), X_OK) == 0 ? configured : "";
-  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  path += ":/usr/sbin:/usr/bin:/sbin:/bin";
-  std::stringstream dirs(path);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    if (dir.empty()) continue;
-    std::string candidate = dir + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::Io("writing " + path);
-  return Status::Ok();
-}
-
-std::string Tail(const std::string& path, size_t bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  std::streamoff from = size > static_cast<std::streamoff>(bytes) ? size - static_cast<std::streamoff>(bytes) : 0;
-  in.seekg(from);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text;
-}
-
-// ZooKeeper's four-letter "srvr" on 127.0.0.1:port; true once it serves requests. ("ruok" is not enough: it
-// answers "imok" before the server takes sessions, and a clickhouse-server 18.16 whose first ZooKeeper
-// connection failed crashes at its first ON CLUSTER query.)
-bool ZooKeeperServing(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  timeval tv{1, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  std::string answer;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && write(fd, "srvr", 4) == 4) {
-    char buf[512];
-    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return answer.find("Mode: standalone") != std::string::npos;
-}
 
 std::string Xml(const std::string& tag, const std::string& value) { return "<" + tag + ">" + value + "</" + tag + ">"; }
 
@@ -115,18 +28,16 @@ Result<std::unique_ptr<ClickHouseTestCluster>> ClickHouseTestCluster::Start(Layo
 
 Result<std::unique_ptr<ClickHouseTestCluster>> ClickHouseTestCluster::Start(const Options& options) {
   std::unique_ptr<ClickHouseTestCluster> c(new ClickHouseTestCluster(options));
-  c->clickhouse_server_ = FindBinary(options.clickhouse_server, "clickhouse-server");
+  c->clickhouse_server_ = FindExecutable(options.clickhouse_server, "clickhouse-server");
   if (c->clickhouse_server_.empty()) {
     return Status::NotFound(
         "clickhouse-server not found (install the Debian package clickhouse-server: scripts/setup)");
   }
-  char tmpl[] = "/tmp/sluice-clickhouse-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return Status::Io(std::string("mkdtemp: ") + std::strerror(errno));
-  c->dir_ = tmpl;
+  ASSIGN_OR_RETURN(c->dir_, MakeTempDir("/tmp/sluice-clickhouse-"));
 
   bool cluster = options.layout != Layout::kSingle;
   int n = cluster ? 2 : 1;
-  ASSIGN_OR_RETURN(std::vector<int> ports, FreePorts(3 * n + (cluster ? 1 : 0)));
+  ASSIGN_OR_RETURN(std::vector<int> ports, FreeLoopbackPorts(3 * n + (cluster ? 1 : 0)));
   c->servers_.resize(n);
   for (int i = 0; i < n; ++i) {
     Server& s = c->servers_[i];
@@ -153,8 +64,8 @@ Result<std::unique_ptr<ClickHouseTestCluster>> ClickHouseTestCluster::Start(cons
 
 ClickHouseTestCluster::~ClickHouseTestCluster() {
   // Servers first, so that they do not spend their shutdown reconnecting to a stopped ZooKeeper.
-  for (Server& s : servers_) StopProcess(s.process, SIGTERM, milliseconds(10'000));
-  StopProcess(zookeeper_, SIGTERM, milliseconds(5'000));
+  for (Server& s : servers_) s.process.Stop(SIGTERM, milliseconds(10'000));
+  if (zookeeper_) zookeeper_->Stop(SIGTERM, milliseconds(5'000));
   if (!dir_.empty() && std::getenv("SLUICE_KEEP_CLICKHOUSE_DIR") == nullptr) {
     std::error_code ec;
     fs::remove_all(dir_, ec);
@@ -170,58 +81,14 @@ std::string ClickHouseTestCluster::zookeeper_address() const {
 }
 
 Status ClickHouseTestCluster::StartZooKeeper() {
-  std::string java = FindBinary(options_.java, "java");
-  if (java.empty()) return Status::NotFound("java not found (ZooKeeper needs a Java runtime: scripts/setup)");
-  if (access(options_.zookeeper_jar.c_str(), R_OK) != 0) {
-    return Status::NotFound(options_.zookeeper_jar + " not found (install the Debian package zookeeper)");
-  }
-  std::string dir = dir_ + "/zookeeper";
-  fs::create_directories(dir + "/data");
-  std::string cfg = dir + "/zoo.cfg";
-  RETURN_IF_ERROR(WriteFile(cfg,
-                            "tickTime=500\n"
-                            "initLimit=10\n"
-                            "syncLimit=5\n"
-                            "dataDir=" +
-                                dir +
-                                "/data\n"
-                                "clientPort=" +
-                                std::to_string(zookeeper_port_) +
-                                "\n"
-                                "clientPortAddress=127.0.0.1\n"
-                                "maxClientCnxns=0\n"
-                                "admin.enableServer=false\n"
-                                "4lw.commands.whitelist=ruok,srvr,stat\n"
-                                "autopurge.purgeInterval=0\n"));
-  std::string classpath = options_.zookeeper_jar;
-  if (access(options_.slf4j_binding_jar.c_str(), R_OK) == 0) classpath += ":" + options_.slf4j_binding_jar;
-  zookeeper_.name = "zookeeper";
-  zookeeper_.stdio_path = dir + "/zookeeper.log";
-  zookeeper_.argv = {java,
-                     "-Xms32m",
-                     "-Xmx128m",
-                     "-XX:+UseSerialGC",
-                     "-XX:TieredStopAtLevel=1",  // starts faster; a test ZooKeeper does little work
-                     "-Dzookeeper.admin.enableServer=false",
-                     "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                     "-cp",
-                     classpath,
-                     "org.apache.zookeeper.server.ZooKeeperServerMain",
-                     cfg};
-  RETURN_IF_ERROR(StartProcess(zookeeper_));
-  auto deadline = Clock::now() + options_.start_timeout;
-  while (!ZooKeeperServing(zookeeper_port_)) {
-    if (!ProcessRunning(zookeeper_)) {
-      return Status::Internal("zookeeper exited at start; its log ends with:\n" + Tail(zookeeper_.stdio_path, 4000));
-    }
-    if (Clock::now() > deadline) {
-      std::string tail = Tail(zookeeper_.stdio_path, 4000);
-      StopProcess(zookeeper_, SIGKILL, milliseconds(0));
-      return Status::TimedOut("zookeeper not serving on port " + std::to_string(zookeeper_port_) +
-                              "; its log ends with:\n" + tail);
-    }
-    std::this_thread::sleep_for(milliseconds(100));
-  }
+  ZooKeeperTestServer::Options zk;
+  zk.dir = dir_ + "/zookeeper";
+  zk.port = zookeeper_port_;
+  zk.java = options_.java;
+  zk.zookeeper_jar = options_.zookeeper_jar;
+  zk.slf4j_binding_jar = options_.slf4j_binding_jar;
+  zk.start_timeout = options_.start_timeout;
+  ASSIGN_OR_RETURN(zookeeper_, ZooKeeperTestServer::Start(zk));
   return Status::Ok();
 }
 
@@ -267,7 +134,7 @@ Status ClickHouseTestCluster::WriteServerConfig(int i) {
     cfg += "  <distributed_ddl>" + Xml("path", "/clickhouse/task_queue/ddl") + "</distributed_ddl>\n";
   }
   cfg += "</yandex>\n";
-  RETURN_IF_ERROR(WriteFile(s.dir + "/config.xml", cfg));
+  RETURN_IF_ERROR(WriteTextFile(s.dir + "/config.xml", cfg));
 
   std::string reader;
   for (const auto& [k, v] : options_.reader_settings) reader += Xml(k, v);
@@ -289,7 +156,7 @@ Status ClickHouseTestCluster::WriteServerConfig(int i) {
            Xml("result_rows", "0") + Xml("read_rows", "0") + Xml("execution_time", "0") +
            "</interval></default></quotas>\n";
   users += "</yandex>\n";
-  return WriteFile(s.dir + "/users.xml", users);
+  return WriteTextFile(s.dir + "/users.xml", users);
 }
 
 Status ClickHouseTestCluster::StartServer(int i) {
@@ -297,7 +164,7 @@ Status ClickHouseTestCluster::StartServer(int i) {
   s.process.name = "clickhouse-" + std::to_string(i + 1);
   s.process.stdio_path = s.dir + "/log/stdout.log";
   s.process.argv = {clickhouse_server_, "--config-file=" + s.dir + "/config.xml"};
-  return StartProcess(s.process);
+  return s.process.Start();
 }
 
 Status ClickHouseTestCluster::WaitServerReady(int i) {
@@ -306,7 +173,7 @@ Status ClickHouseTestCluster::WaitServerReady(int i) {
   bool pinged = false;
   std::string last;
   while (true) {
-    if (!ProcessRunning(s.process)) {
+    if (!s.process.Running()) {
       return Status::Internal(s.process.name + " exited at start; its log ends with:\n" + LogTail(i));
     }
     if (!pinged) {
@@ -349,82 +216,27 @@ Result<std::string> ClickHouseTestCluster::Query(int i, const std::string& sql, 
 }
 
 Status ClickHouseTestCluster::Kill(int i) {
-  StopProcess(servers_.at(i).process, SIGKILL, milliseconds(0));
+  servers_.at(i).process.Stop(SIGKILL, milliseconds(0));
   return Status::Ok();
 }
 
 Status ClickHouseTestCluster::Restart(int i) {
   Server& s = servers_.at(i);
-  StopProcess(s.process, SIGTERM, milliseconds(10'000));
-  RETURN_IF_ERROR(StartProcess(s.process));
+  s.process.Stop(SIGTERM, milliseconds(10'000));
+  RETURN_IF_ERROR(s.process.Start());
   return WaitServerReady(i);
 }
 
-bool ClickHouseTestCluster::Running(int i) { return ProcessRunning(servers_.at(i).process); }
+bool ClickHouseTestCluster::Running(int i) { return servers_.at(i).process.Running(); }
 
 std::string ClickHouseTestCluster::LogTail(int i, size_t bytes) const {
   const Server& s = servers_.at(i);
-  std::string out = Tail(s.dir + "/log/server.log", bytes);
-  std::string err = Tail(s.dir + "/log/server.err.log", bytes / 2);
-  std::string std_out = Tail(s.process.stdio_path, bytes / 2);
+  std::string out = FileTail(s.dir + "/log/server.log", bytes);
+  std::string err = FileTail(s.dir + "/log/server.err.log", bytes / 2);
+  std::string std_out = FileTail(s.process.stdio_path, bytes / 2);
   if (!err.empty()) out += "\n--- server.err.log ---\n" + err;
   if (!std_out.empty()) out += "\n--- stdout/stderr ---\n" + std_out;
   return out;
-}
-
-Status ClickHouseTestCluster::StartProcess(Process& p) {
-  // Everything the child needs is built before fork: between fork and exec only async-signal-safe calls.
-  std::vector<char*> argv;
-  for (std::string& a : p.argv) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int out = open(p.stdio_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (out < 0) return Status::Io("opening " + p.stdio_path + ": " + std::strerror(errno));
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(out);
-    return Status::Io(std::string("fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    // The servers die with the test process, even when it is killed.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    dup2(out, STDOUT_FILENO);
-    dup2(out, STDERR_FILENO);
-    int null = open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, STDIN_FILENO);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(out);
-  p.pid = pid;
-  return Status::Ok();
-}
-
-bool ClickHouseTestCluster::ProcessRunning(Process& p) {
-  if (p.pid <= 0) return false;
-  int status = 0;
-  pid_t r = waitpid(p.pid, &status, WNOHANG);
-  if (r == p.pid || (r < 0 && errno == ECHILD)) {
-    p.pid = -1;
-    return false;
-  }
-  return true;
-}
-
-void ClickHouseTestCluster::StopProcess(Process& p, int signal, milliseconds timeout) {
-  if (!ProcessRunning(p)) return;
-  kill(p.pid, signal);
-  auto deadline = Clock::now() + timeout;
-  while (ProcessRunning(p)) {
-    if (Clock::now() >= deadline) {
-      kill(p.pid, SIGKILL);
-      waitpid(p.pid, nullptr, 0);
-      p.pid = -1;
-      return;
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-  }
 }
 
 }  // namespace sluice

@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "testing/child_process.h"
+#include "testing/zookeeper_test_server.h"
 
 namespace sluice {
 
@@ -94,14 +96,8 @@ class ClickHouseTestCluster {
   std::string LogTail(int i, size_t bytes = 4000) const;
 
  private:
-  struct Process {
-    pid_t pid = -1;
-    std::string name;  // "clickhouse-1", "zookeeper"
-    std::vector<std::string> argv;
-    std::string stdio_path;  // stdout and stderr of the process
-  };
   struct Server {
-    Process process;
+    ChildProcess process;
     int http_port = 0, tcp_port = 0, interserver_port = 0;
     std::string dir, shard, replica;
   };
@@ -111,15 +107,11 @@ class ClickHouseTestCluster {
   Status WriteServerConfig(int i);
   Status StartServer(int i);
   Status WaitServerReady(int i);
-  Status StartProcess(Process& p);
-  // Waits up to `timeout` for p to exit after `signal`, then SIGKILLs it. Returns once it is reaped.
-  void StopProcess(Process& p, int signal, std::chrono::milliseconds timeout);
-  bool ProcessRunning(Process& p);
 
   Options options_;
   std::string dir_;
   std::string clickhouse_server_;
-  Process zookeeper_;
+  std::unique_ptr<ZooKeeperTestServer> zookeeper_;  // kTwoShards, kTwoReplicas
   int zookeeper_port_ = 0;
   std::vector<Server> servers_;
 };
