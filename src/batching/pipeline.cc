@@ -16,7 +16,7 @@ std::string StreamLabel(const std::string& stream, const std::string& source) {
 }  // namespace
 
 Pipeline::Pipeline(const Config& config, Warehouse& warehouse, Metrics& metrics)
-    : config_(config), warehouse_(warehouse), metrics_(metrics), landing_(config.landing_path) {}
+    : config_(config), warehouse_(warehouse), metrics_(metrics), landing_(OpenLandingStore(config)) {}
 
 Pipeline::~Pipeline() {
   Stop();

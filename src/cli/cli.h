@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
+#include "landing/object_store.h"
 #include "warehouse/query_result.h"
 #include "warehouse/warehouse.h"
 
@@ -56,7 +57,7 @@ int Cron(const Args& args);
 // Runs `collector` once now (as `clock` tells the time: the demo collects past days) on `warehouse`, records
 // it in `_sluice_runs` and prints its outcome, with rows per table when `verbose`; 0 on success (`sluice
 // collect`, the demo).
-int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse,
+int RunCollectorNow(const CollectorConfig& collector, std::shared_ptr<ObjectStore> landing, Warehouse& warehouse,
                     Clock* clock = Clock::Real(), bool verbose = true);
 int Transform(const Args& args);
 int Explain(const Args& args);

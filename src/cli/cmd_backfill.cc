@@ -54,7 +54,7 @@ int Backfill(const Args& args) {
     spdlog::error("{}", st.message());
     return 1;
   }
-  LandingReader reader(config->landing_path);
+  LandingReader reader(OpenObjectStore(*config));
   auto landed = reader.List(stream->name, from, to);
   if (!landed.ok()) {
     spdlog::error("{}", landed.status().message());
@@ -62,7 +62,7 @@ int Backfill(const Args& args) {
   }
   int64_t loaded = 0, skipped = 0, overlapping = 0, rows = 0;
   for (const auto& l : *landed) {
-    auto batch = LandingReader::Rebuild(l, stream);
+    auto batch = reader.Rebuild(l, stream);
     if (!batch.ok()) {
       spdlog::error("{}", batch.status().message());
       return 1;

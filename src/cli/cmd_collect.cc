@@ -51,10 +51,10 @@ int Collect(const Args& args) {
                   warehouse.status().message());
     return 1;
   }
-  return RunCollectorNow(*found, config->landing_path, **warehouse);
+  return RunCollectorNow(*found, OpenObjectStore(*config), **warehouse);
 }
 
-int RunCollectorNow(const CollectorConfig& collector, const std::string& landing_root, Warehouse& warehouse,
+int RunCollectorNow(const CollectorConfig& collector, std::shared_ptr<ObjectStore> landing, Warehouse& warehouse,
                     Clock* clock, bool verbose) {
   const std::string& name = collector.name;
   // One access for the ledger, the loader and the ETag cache, so their statements are serialised even when a
@@ -62,7 +62,7 @@ int RunCollectorNow(const CollectorConfig& collector, const std::string& landing
   sluice::WarehouseAccess access = DirectWarehouseAccess(warehouse);
   WarehouseRunLedger ledger(access);
   // ETags stored by earlier runs (earlier processes): a daily cron `sluice collect` sends If-None-Match.
-  CollectorRunOptions options{landing_root, access, MakePersistentEtagCache(access)};
+  CollectorRunOptions options{"", access, MakePersistentEtagCache(access), std::move(landing)};
   // Run through the Scheduler so a manual run is recorded exactly like a scheduled one.
   CollectorRunSummary summary;
   ScheduledCollector sc = MakeScheduledCollector(collector, options);

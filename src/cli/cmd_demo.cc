@@ -180,7 +180,7 @@ void DemoCollectors(const Config& config, Warehouse& wh) {
     for (days_back = kDays - 1; days_back >= 0; --days_back) {
       FakeClock day(TimePoint(std::chrono::hours(24 * (kLastDay - days_back) + 3)));  // the 03:00 UTC run
       for (const CollectorConfig& c : *collectors)
-        (void)RunCollectorNow(c, config.landing_path, wh, &day, /*verbose=*/days_back == 0);
+        (void)RunCollectorNow(c, OpenObjectStore(config), wh, &day, /*verbose=*/days_back == 0);
     }
   } else {
     std::printf("%s\n", collectors.status().message().c_str());

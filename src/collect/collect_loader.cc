@@ -1,16 +1,19 @@
 #include "collect/collect_loader.h"
 
-#include <filesystem>
-
 #include "collect/collect_json.h"
 #include "collect/collect_tables.h"
-#include "landing/landing_store.h"
 
 namespace sluice {
 
 using nlohmann::json;
 
 Result<std::string> LandCollectorOutput(const std::string& landing_root, const std::string& collector,
+                                        const std::string& run_id, TimePoint at, const CollectorOutput& out) {
+  LocalObjectStore store(landing_root);
+  return LandCollectorOutput(store, collector, run_id, at, out);
+}
+
+Result<std::string> LandCollectorOutput(ObjectStore& landing, const std::string& collector,
                                         const std::string& run_id, TimePoint at, const CollectorOutput& out) {
   json landed = json::array();
   for (const LandedResponse& r : out.responses) {
@@ -25,13 +28,10 @@ Result<std::string> LandCollectorOutput(const std::string& landing_root, const s
   for (char& c : file) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
   }
-  const std::filesystem::path dir = std::filesystem::path(landing_root) / "collect" / collector / ("dt=" + SqlDate(at));
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::Io("creating " + dir.string() + ": " + ec.message());
-  const std::string path = (dir / (file + ".json")).string();
-  RETURN_IF_ERROR(WriteFileAtomic(path, landed.dump()));
-  return path;
+  const std::string text = landed.dump();
+  ASSIGN_OR_RETURN(std::string stem, PutVersioned(landing, "collect/" + collector + "/dt=" + SqlDate(at) + "/" + file,
+                                                  {{".json", text}}));
+  return landing.Locator(stem + ".json");
 }
 
 Result<int64_t> LoadCollectorOutput(Warehouse& wh, const CollectorOutput& out) {

@@ -1,6 +1,6 @@
 // CollectLoader: the last step of a collector run (DESIGN.md semantics 5). Lands the run's raw responses as
-// one JSON file, landing/collect/<collector>/dt=YYYY-MM-DD/<run>.json (an array of {url, status, fetched_at,
-// from_cache, body}), then upserts its rows into the collect tables all or nothing (Warehouse::UpsertRows): a
+// one JSON object, collect/<collector>/dt=YYYY-MM-DD/<run>.json in the landing store (a folder or an S3 bucket:
+// landing/object_store.h; an array of {url, status, fetched_at, from_cache, body}), then upserts its rows into the collect tables all or nothing (Warehouse::UpsertRows): a
 // row replaces the row with the same natural key, so re-running a day leaves the tables as they were.
 // Thread-safety: functions; the Warehouse they are given must not be used concurrently (its contract).
 #pragma once
@@ -9,11 +9,16 @@
 
 #include "collect/collector_output.h"
 #include "core/status.h"
+#include "landing/object_store.h"
 #include "warehouse/warehouse.h"
 
 namespace sluice {
 
-// Writes the landing file durably and returns its path.
+// Writes the landing object durably, never replacing one (a run id landed again with other bytes goes to
+// <run>~2.json: PutVersioned), and returns its locator (a path, or s3://bucket/key).
+Result<std::string> LandCollectorOutput(ObjectStore& landing, const std::string& collector,
+                                        const std::string& run_id, TimePoint at, const CollectorOutput& out);
+// The same into the local folder `landing_root`.
 Result<std::string> LandCollectorOutput(const std::string& landing_root, const std::string& collector,
                                         const std::string& run_id, TimePoint at, const CollectorOutput& out);
 

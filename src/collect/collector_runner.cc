@@ -44,7 +44,9 @@ Result<CollectorRunSummary> RunCollector(const CollectorConfig& config, const Ru
   for (const auto& [table, rows] : out->rows) summary.rows_per_table[table] = static_cast<int64_t>(rows.size());
   // Raw first: the landed responses are what a table is rebuilt from if loading fails.
   ASSIGN_OR_RETURN(summary.landed_file,
-                   LandCollectorOutput(options.landing_root, config.name, ctx.run_id, ctx.scheduled, *out));
+                   options.landing
+                       ? LandCollectorOutput(*options.landing, config.name, ctx.run_id, ctx.scheduled, *out)
+                       : LandCollectorOutput(options.landing_root, config.name, ctx.run_id, ctx.scheduled, *out));
   RETURN_IF_ERROR(options.warehouse([&](Warehouse& w) -> Status {
     auto loaded = LoadCollectorOutput(w, *out);
     if (!loaded.ok()) return loaded.status();

@@ -14,6 +14,7 @@
 #include "collect/scheduler.h"
 #include "collect/warehouse_run_ledger.h"
 #include "core/http_client.h"
+#include "landing/object_store.h"
 
 namespace sluice {
 
@@ -24,6 +25,8 @@ struct CollectorRunOptions {
   // ETags outlive the process. Null: a fresh MemoryEtagCache per run (per scheduled collector for
   // MakeScheduledCollector).
   std::shared_ptr<EtagCache> etag_cache;
+  // Where the raw responses land (OpenObjectStore: a folder or an S3 bucket). Null: the folder landing_root.
+  std::shared_ptr<ObjectStore> landing;
 };
 
 struct CollectorRunSummary {

@@ -2,11 +2,9 @@
 
 #include <simdjson.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "core/record_parser.h"
 #include "core/time.h"
@@ -18,53 +16,52 @@ namespace {
 
 constexpr std::string_view kManifestSuffix = ".manifest.json";
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Io("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 Result<std::vector<LandedBatch>> LandingReader::List(const std::string& stream,
                                                      const std::optional<std::string>& from_day,
                                                      const std::optional<std::string>& to_day) const {
-  namespace fs = std::filesystem;
-  std::vector<LandedBatch> out;
-  fs::path dir = fs::path(root_) / stream;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
-  for (const auto& day_entry : fs::directory_iterator(dir, ec)) {
-    std::string name = day_entry.path().filename().string();
-    if (!day_entry.is_directory() || name.rfind("dt=", 0) != 0) continue;
-    std::string day = name.substr(3);
+  const std::string prefix = stream + "/dt=";
+  ASSIGN_OR_RETURN(std::vector<std::string> keys, store_->List(prefix));
+  // (day, batch id) -> the newest version's stem.
+  std::map<std::pair<std::string, std::string>, std::pair<int, std::string>> newest;
+  for (const std::string& key : keys) {
+    // <stream>/dt=<day>/<stem>.manifest.json, nothing deeper.
+    const size_t slash = key.find('/', prefix.size());
+    if (slash == std::string::npos || key.find('/', slash + 1) != std::string::npos) continue;
+    const std::string day = key.substr(prefix.size(), slash - prefix.size());
+    const std::string file = key.substr(slash + 1);
+    if (file.size() <= kManifestSuffix.size() ||
+        file.compare(file.size() - kManifestSuffix.size(), kManifestSuffix.size(), kManifestSuffix) != 0)
+      continue;
     // ISO days compare as strings.
     if ((from_day && day < *from_day) || (to_day && day > *to_day)) continue;
-    for (const auto& f : fs::directory_iterator(day_entry.path(), ec)) {
-      std::string file = f.path().filename().string();
-      if (file.size() <= kManifestSuffix.size() ||
-          file.compare(file.size() - kManifestSuffix.size(), kManifestSuffix.size(), kManifestSuffix) != 0)
-        continue;
-      LandedBatch b;
-      b.day = day;
-      b.batch_id = file.substr(0, file.size() - kManifestSuffix.size());
-      b.manifest_path = f.path().string();
-      b.data_path = (day_entry.path() / (b.batch_id + ".ndjson.zst")).string();
-      b.positions_path = (day_entry.path() / (b.batch_id + ".positions.zst")).string();
-      out.push_back(std::move(b));
-    }
+    const std::string stem = file.substr(0, file.size() - kManifestSuffix.size());
+    std::string id;
+    const int version = StemVersion(stem, &id);
+    auto& slot = newest[{day, id}];
+    if (version > slot.first) slot = {version, stem};
   }
-  if (ec) return Status::Io("cannot list " + dir.string() + ": " + ec.message());
-  std::sort(out.begin(), out.end(), [](const LandedBatch& a, const LandedBatch& b) {
-    return std::tie(a.day, a.batch_id) < std::tie(b.day, b.batch_id);
-  });
-  return out;
+  std::vector<LandedBatch> out;
+  out.reserve(newest.size());
+  for (const auto& [day_id, version] : newest) {
+    const std::string folder = prefix + day_id.first + "/" + version.second;
+    LandedBatch b;
+    b.day = day_id.first;
+    b.batch_id = day_id.second;
+    b.manifest_key = folder + std::string(kManifestSuffix);
+    b.data_key = folder + ".ndjson.zst";
+    b.positions_key = folder + ".positions.zst";
+    b.manifest_path = store_->Locator(b.manifest_key);
+    b.data_path = store_->Locator(b.data_key);
+    b.positions_path = store_->Locator(b.positions_key);
+    out.push_back(std::move(b));
+  }
+  return out;  // by day, then batch id: the map's order
 }
 
-Result<Batch> LandingReader::Rebuild(const LandedBatch& landed, const StreamConfig* stream) {
-  ASSIGN_OR_RETURN(std::string manifest_text, ReadFile(landed.manifest_path));
+Result<Batch> LandingReader::Rebuild(const LandedBatch& landed, const StreamConfig* stream) const {
+  ASSIGN_OR_RETURN(std::string manifest_text, store_->Get(landed.manifest_key));
   std::string id, source, received_at;
   std::vector<std::string> partition_names;
   std::map<std::string, PartitionRange> ranges;
@@ -100,8 +97,8 @@ Result<Batch> LandingReader::Rebuild(const LandedBatch& landed, const StreamConf
         return Status::Invalid(landed.manifest_path + ": bad partition range");
     }
   }
-  ASSIGN_OR_RETURN(std::string data_z, ReadFile(landed.data_path));
-  ASSIGN_OR_RETURN(std::string positions_z, ReadFile(landed.positions_path));
+  ASSIGN_OR_RETURN(std::string data_z, store_->Get(landed.data_key));
+  ASSIGN_OR_RETURN(std::string positions_z, store_->Get(landed.positions_key));
   ASSIGN_OR_RETURN(std::string data, ZstdDecompress(data_z));
   ASSIGN_OR_RETURN(std::string positions, ZstdDecompress(positions_z));
 

@@ -89,8 +89,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
 }
 
 Result<std::string> LandingStore::Land(const Batch& batch) const {
-  std::string dir = root_ + "/" + batch.stream().name + "/dt=" + FormatIsoDate(DayOf(batch.received_at_us));
-  std::string data_path = dir + "/" + batch.id + ".ndjson.zst";
+  const std::string stem =
+      batch.stream().name + "/dt=" + FormatIsoDate(DayOf(batch.received_at_us)) + "/" + batch.id;
   std::string manifest = "{\"batch_id\":";
   AppendJsonString(manifest, batch.id);
   manifest += ",\"stream\":";
@@ -120,10 +120,13 @@ Result<std::string> LandingStore::Land(const Batch& batch) const {
     manifest.insert(manifest.size() - 2, (i ? "," : "") + name);
   }
   manifest.insert(manifest.size() - 2, "]");
-  RETURN_IF_ERROR(WriteFileAtomic(data_path, ZstdCompress(batch.landing_data)));
-  RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + batch.id + ".positions.zst", ZstdCompress(positions)));
-  RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + batch.id + ".manifest.json", manifest));
-  return data_path;
+  const std::string data_z = ZstdCompress(batch.landing_data);
+  const std::string positions_z = ZstdCompress(positions);
+  ASSIGN_OR_RETURN(std::string landed, PutVersioned(*store_, stem,
+                                                    {{".ndjson.zst", data_z},
+                                                     {".positions.zst", positions_z},
+                                                     {".manifest.json", manifest}}));
+  return store_->Locator(landed + ".ndjson.zst");
 }
 
 }  // namespace sluice

@@ -32,7 +32,8 @@ Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, 
   std::shared_ptr<EtagCache> etag_cache = MakePersistentEtagCache(warehouse);
   std::vector<ScheduledCollector> scheduled;
   for (const CollectorConfig& c : collectors) {
-    scheduled.push_back(MakeScheduledCollector(c, {config.landing_path, warehouse, etag_cache}));
+    scheduled.push_back(
+        MakeScheduledCollector(c, {config.landing_path, warehouse, etag_cache, OpenObjectStore(config)}));
     spdlog::info("collector {}: {} schedule \"{}\" ({})", c.name, c.kind, c.schedule->expression(),
                  c.schedule->time_zone());
   }

@@ -70,7 +70,8 @@ class Warehouse {
   // batches by it (DuckDB: whole row groups, so bulk loads leave no small row groups to merge later).
   virtual int64_t BatchRecordsFor(int64_t max_records) const { return max_records; }
 
-  // Completes loads that a crash cut short, from landing (`config.landing_path`), before the sources start.
+  // Completes loads that a crash cut short, from landing (the store the config names, OpenObjectStore: a
+  // folder or an S3 bucket), before the sources start.
   // Engines whose LoadBatch is one transaction have nothing to complete (DuckDB). ClickHouse loads a batch
   // in steps (rows, dead letters, ledger row) and re-sends landed batches that have no ledger row.
   virtual Status RecoverFromLanding(const Config& config) {

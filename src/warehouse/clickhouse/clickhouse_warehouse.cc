@@ -464,7 +464,7 @@ uint64_t ClickHouseWarehouse::NextVersion() {
 // ---- Recovery ----
 
 Status ClickHouseWarehouse::RecoverFromLanding(const Config& config) {
-  LandingReader landing(config.landing_path);
+  LandingReader landing(OpenObjectStore(config));
   for (const auto& stream : config.streams) {
     ASSIGN_OR_RETURN(auto newest, client_->Query("SELECT toInt64(max(received_at)), count() FROM _sluice_batches "
                                                  "WHERE stream = " +
@@ -483,7 +483,7 @@ Status ClickHouseWarehouse::RecoverFromLanding(const Config& config) {
     std::vector<std::pair<Batch, std::string>> todo;
     for (const auto& l : landed) {
       if (loaded.count(l.batch_id)) continue;
-      auto batch = LandingReader::Rebuild(l, &stream);
+      auto batch = landing.Rebuild(l, &stream);
       if (!batch.ok()) return batch.status().WithContext("recovering " + l.manifest_path);
       todo.emplace_back(std::move(*batch), l.data_path);
     }
