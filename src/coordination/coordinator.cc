@@ -172,6 +172,13 @@ Result<zhandle_t*> Coordinator::OpenSession() {
     return Status::Invalid("ZooKeeper servers '" + hosts_ + "': " + std::strerror(errno));
   }
   while (zoo_state(zh) != ZOO_CONNECTED_STATE) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) {
+        zookeeper_close(zh);
+        return Status::Cancelled("coordinator closing");
+      }
+    }
     int state = zoo_state(zh);
     bool over = SteadyMicros() - started > lease_timeout_us_;
     if (over || state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE) {

@@ -28,6 +28,8 @@
 // sluice_lease_losses_total (lost other than by Release: session expiry, a refused fence),
 // sluice_lease_fence_refusals_total, sluice_zookeeper_session_expiries_total.
 //
+// ZooKeeperLeases (zookeeper_leases.h) is the core/work_leases.h interface over a Coordinator.
+//
 // Thread-safety: all methods may be called from any thread. A background thread heartbeats the session and
 // replaces it after expiry; destroying the Coordinator closes the session, which frees its leases at once.
 #pragma once
@@ -113,7 +115,8 @@ class Coordinator {
   bool Holds(const Lease& lease) const;
   // One round trip, right before a commit. Ok only if this worker still holds `lease` at its epoch. Stale
   // when it does not (released, taken over, session expired): abandon the work, it will be redone; the lease
-  // then counts as lost. Retry when ZooKeeper cannot be reached: do not commit now (fence again later).
+  // then counts as lost. Retry when ZooKeeper cannot be reached: do not commit now (fence again later). While
+  // ZooKeeper does not answer it blocks until the client gives the connection up (about the session timeout).
   Status Fence(const Lease& lease);
   // Gives the lease up at once if this worker holds it at that epoch; does nothing otherwise. Failures are
   // logged: the lease then goes when the session does.

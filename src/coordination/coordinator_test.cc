@@ -1,5 +1,5 @@
-// Coordinator against a real standalone ZooKeeper on loopback (one per suite; each test has its own root).
-// Lease timeouts are short (4 s) so that expiry is observed in bounded time.
+// Coordinator against a real standalone ZooKeeper on loopback (coordination_test_util.h: one per suite, each
+// test with its own root, 4 s lease timeouts).
 #include "coordination/coordinator.h"
 
 #include <gmock/gmock.h>
@@ -16,8 +16,8 @@
 #include <fstream>
 #include <thread>
 
+#include "coordination/coordination_test_util.h"
 #include "core/time.h"
-#include "testing/zookeeper_test_server.h"
 
 namespace sluice {
 namespace {
@@ -26,59 +26,9 @@ using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr int64_t kLeaseTimeoutUs = 4'000'000;
-
 double SecondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-void NoWatcher(zhandle_t*, int, int, const char*, void*) {}
-
-// A raw client handle, connected, for what a test does behind a Coordinator's back.
-zhandle_t* RawClient(const std::string& address, const clientid_t* session = nullptr) {
-  zhandle_t* zh = zookeeper_init(address.c_str(), &NoWatcher, 4000, session, nullptr, 0);
-  if (zh == nullptr) return nullptr;
-  auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (zoo_state(zh) != ZOO_CONNECTED_STATE && Clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  if (zoo_state(zh) != ZOO_CONNECTED_STATE) {
-    zookeeper_close(zh);
-    return nullptr;
-  }
-  return zh;
-}
-
-class CoordinatorTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto started = ZooKeeperTestServer::Start();
-    ASSERT_TRUE(started.ok()) << started.status().ToString();
-    zookeeper_ = std::move(started).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete zookeeper_;
-    zookeeper_ = nullptr;
-  }
-
-  // A config whose root is this test's own.
-  Config MakeConfig() const {
-    Config config;
-    config.zookeeper = zookeeper_->address();
-    config.coordination_root =
-        std::string("/sluice-test/") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    config.lease_timeout_us = kLeaseTimeoutUs;
-    return config;
-  }
-
-  std::unique_ptr<Coordinator> Connect(const std::string& worker, Metrics* metrics = nullptr) {
-    auto c = Coordinator::Connect(MakeConfig(), worker, metrics);
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? std::move(c).value() : nullptr;
-  }
-
-  static ZooKeeperTestServer* zookeeper_;
-};
-
-ZooKeeperTestServer* CoordinatorTest::zookeeper_ = nullptr;
+class CoordinatorTest : public ZooKeeperTest {};
 
 TEST_F(CoordinatorTest, OnlyOneOfTwoWorkersGetsALease) {
   Metrics metrics;
@@ -250,7 +200,7 @@ TEST_F(CoordinatorTest, KilledWorkerLosesItsLeaseAndRegistrationWithinTheLeaseTi
   ASSERT_TRUE(lease) << "no takeover within 15 s";
   // Not at once (the session outlives its socket), and within the lease timeout plus ZooKeeper's tick rounding.
   EXPECT_GE(took, 1.0);
-  EXPECT_LE(took, kLeaseTimeoutUs / 1e6 + 1.5);
+  EXPECT_LE(took, kTestLeaseTimeoutUs / 1e6 + 1.5);
   EXPECT_EQ(lease->epoch, child_epoch + 1);
   EXPECT_TRUE(survivor->Fence(*lease).ok());
   // The registry dropped it together (same session).
@@ -276,7 +226,7 @@ TEST_F(CoordinatorTest, StaleOwnerCannotFenceAfterItsSessionExpired) {
   id.client_id = session.id;
   ASSERT_EQ(session.password.size(), sizeof id.passwd);
   std::memcpy(id.passwd, session.password.data(), sizeof id.passwd);
-  zhandle_t* twin = RawClient(zookeeper_->address(), &id);
+  zhandle_t* twin = RawZooKeeperClient(zookeeper_->address(), &id);
   ASSERT_NE(twin, nullptr);
   zookeeper_close(twin);  // closes the session: a's ephemeral nodes go
 
@@ -328,7 +278,7 @@ TEST_F(CoordinatorTest, FenceIsDecidedByZooKeeperNotByLocalState) {
   ASSERT_TRUE(a && b);
   auto got = a->TryAcquire("plain");
   ASSERT_TRUE(got.ok() && got->has_value());
-  zhandle_t* admin = RawClient(zookeeper_->address());
+  zhandle_t* admin = RawZooKeeperClient(zookeeper_->address());
   ASSERT_NE(admin, nullptr);
   std::string path = MakeConfig().coordination_root + "/leases/plain";
   EXPECT_EQ(zoo_delete(admin, path.c_str(), -1), ZOK);
@@ -379,7 +329,7 @@ TEST_F(CoordinatorTest, DuplicateWorkerNameIsRefusedWhileTheFirstLives) {
   EXPECT_EQ(second.status().code(), StatusCode::kAlreadyExists) << second.status().ToString();
   EXPECT_THAT(second.status().message(), HasSubstr("'w'"));
   // It waited for a possibly dead predecessor's session, bounded by the lease timeout.
-  EXPECT_LE(took, kLeaseTimeoutUs / 1e6 + 4);
+  EXPECT_LE(took, kTestLeaseTimeoutUs / 1e6 + 4);
   EXPECT_TRUE(first->Publish(R"({"still":"here"})").ok());
 
   first.reset();
@@ -428,8 +378,8 @@ TEST_F(CoordinatorTest, HoldsTurnsFalseWhenZooKeeperStopsAnswering) {
   double took = SecondsSince(frozen);
   EXPECT_FALSE((*c)->Holds(**got));
   // 2/3 of the 4 s timeout after the last confirmation, which is at most one heartbeat (timeout / 6) old.
-  EXPECT_GE(took, kLeaseTimeoutUs / 1e6 * (2.0 / 3 - 1.0 / 6) - 0.2);
-  EXPECT_LE(took, kLeaseTimeoutUs / 1e6 * 2 / 3 + 0.2);
+  EXPECT_GE(took, kTestLeaseTimeoutUs / 1e6 * (2.0 / 3 - 1.0 / 6) - 0.2);
+  EXPECT_LE(took, kTestLeaseTimeoutUs / 1e6 * 2 / 3 + 0.2);
   Status fenced = (*c)->Fence(**got);
   EXPECT_TRUE(fenced.IsRetry()) << fenced.ToString();  // unknown, not refused: do not commit now
   kill((*own)->pid(), SIGCONT);
