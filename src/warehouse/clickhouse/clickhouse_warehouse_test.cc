@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "landing/landing_store.h"
+#include "landing/s3rver_test_server.h"
 #include "warehouse/clickhouse/clickhouse_rows.h"
 #include "warehouse/clickhouse/clickhouse_test_util.h"
 
@@ -193,6 +194,52 @@ TEST_F(ClickHouseSingle, ALoadCutBeforeItsLedgerRowIsCompletedFromLandingWithEve
   st = (*restarted)->RecoverFromLanding(config_);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(Q("SELECT count() FROM raw_ev"), "3000");
+}
+
+// The same recovery when landing is an S3 bucket (s3rver on loopback): the restarted warehouse lists and
+// rebuilds the batch from the bucket, and its ledger row names the object.
+TEST_F(ClickHouseSingle, ALoadCutBeforeItsLedgerRowIsCompletedFromAnS3Landing) {
+  testing::S3rverProcess s3rver;
+  Status started = s3rver.Start(SLUICE_SOURCE_DIR, {"landing"});
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  setenv("SLUICE_TEST_CH_S3_KEY", "S3RVER", 1);
+  setenv("SLUICE_TEST_CH_S3_SECRET", "S3RVER", 1);
+  auto config = ParseConfig("landing: { kind: s3, endpoint: '" + s3rver.endpoint() +
+                                "', bucket: landing, prefix: ch, access_key_env: SLUICE_TEST_CH_S3_KEY, "
+                                "secret_key_env: SLUICE_TEST_CH_S3_SECRET }\n" +
+                                R"(streams:
+  ev:
+    event_time: ts
+    schema:
+      ts: timestamp
+      kind: string
+      n: int64
+      actor: { id: int64, login: string }
+      tags: [string]
+    sources: [ { kind: http } ]
+)",
+                            "t.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  LandingStore landing = OpenLandingStore(*config);
+  auto a = MakeBatch(config->streams[0], 0, Events(0, 1500, 1000));
+  auto landed = landing.Land(*a);
+  ASSERT_TRUE(landed.ok()) << landed.status().ToString();
+  ASSERT_EQ(landed->rfind("s3://landing/ch/ev/dt=", 0), 0u) << *landed;
+  w_->SetFaultHook([](std::string_view point) {
+    return point == "ledger" ? Status::Internal("crash before the ledger") : Status::Ok();
+  });
+  EXPECT_FALSE(w_->LoadBatch(*a, *landed).ok());
+  EXPECT_EQ(Q("SELECT count() FROM _sluice_batches"), "0");
+
+  auto restarted = Open();
+  ASSERT_TRUE(restarted.ok());
+  ASSERT_TRUE((*restarted)->Prepare(*config).ok());
+  Status st = (*restarted)->RecoverFromLanding(*config);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Q("SELECT count() FROM raw_ev"), "1500");
+  EXPECT_EQ(Q("SELECT uniqExact(n) FROM raw_ev"), "1500");
+  EXPECT_EQ(Q("SELECT any(file) FROM _sluice_batches FINAL"), *landed);
+  EXPECT_EQ((*restarted)->Checkpoints("ev.http")->at("p0"), 1500);
 }
 
 TEST_F(ClickHouseSingle, RecoveryLeavesALandedStaleBatchUnloaded) {
