@@ -1,7 +1,8 @@
 // CollectLoader: the last step of a collector run (DESIGN.md semantics 5). Lands the run's raw responses as
-// one JSON object, collect/<collector>/dt=YYYY-MM-DD/<run>.json in the landing store (a folder or an S3 bucket:
-// landing/object_store.h; an array of {url, status, fetched_at, from_cache, body}), then upserts its rows into the collect tables all or nothing (Warehouse::UpsertRows): a
-// row replaces the row with the same natural key, so re-running a day leaves the tables as they were.
+// one JSON object, collect/<collector>/dt=YYYY-MM-DD/<run>.json in the landing store (a folder or an S3
+// bucket: landing/object_store.h; an array of {url, status, fetched_at, from_cache, body}), then upserts its
+// rows into the collect tables all or nothing (Warehouse::UpsertRows): a row replaces the row with the same
+// natural key, so re-running a day leaves the tables as they were.
 // Thread-safety: functions; the Warehouse they are given must not be used concurrently (its contract).
 #pragma once
 

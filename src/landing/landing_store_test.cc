@@ -1,6 +1,8 @@
 // LandingStore and LandingReader over both object stores (a local folder, an S3 bucket on s3rver, started once
 // for the binary by object_store_test.cc's SharedS3rver): the keys a batch lands under, a retried landing, a
 // batch id landed again with other content, and the rebuild that backfill and ClickHouse's recovery rely on.
+#include "landing/landing_store.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -12,7 +14,6 @@
 #include "core/record_parser.h"
 #include "core/time.h"
 #include "landing/landing_reader.h"
-#include "landing/landing_store.h"
 #include "landing/s3rver_test_server.h"
 
 namespace sluice {
@@ -41,8 +42,9 @@ std::unique_ptr<Batch> MakeBatch(const StreamConfig& s, int64_t first, int count
   RecordParser p(&s);
   const uint32_t part = b->PartitionIndex("p0");
   for (int i = 0; i < count; ++i) {
-    std::string line = bad && i == 1 ? "{not json" : R"({"ts":"2024-05-01T10:00:0)" + std::to_string(i % 10) +
-                                                         R"(Z","n":)" + std::to_string(first + i) + "}";
+    std::string line = bad && i == 1 ? "{not json"
+                                     : R"({"ts":"2024-05-01T10:00:0)" + std::to_string(i % 10) + R"(Z","n":)" +
+                                           std::to_string(first + i) + "}";
     b->landing_data += line + "\n";
     p.Parse(line, part, first + i, first + i + 1, *b);
   }
@@ -65,9 +67,9 @@ class LandingOverStores : public ::testing::TestWithParam<std::string> {
       o.secret_key_env = "SLUICE_TEST_S3_SECRET";
       o.max_attempts = 2;
       static int n = 0;
-      store_ = std::make_shared<S3ObjectStore>(o, "landing-store-" + std::to_string(getpid()) + "-" +
-                                                      std::to_string(++n),
-                                               /*list_page_size=*/2);
+      store_ =
+          std::make_shared<S3ObjectStore>(o, "landing-store-" + std::to_string(getpid()) + "-" + std::to_string(++n),
+                                          /*list_page_size=*/2);
     }
   }
   void TearDown() override {
@@ -87,8 +89,8 @@ TEST_P(LandingOverStores, ABatchLandsUnderDeterministicKeysAndRebuildsAsItWas) {
   ASSERT_TRUE(landed.ok()) << landed.status().ToString();
   const std::string stem = "ev/dt=2024-05-02/" + batch->id;
   EXPECT_EQ(*landed, store_->Locator(stem + ".ndjson.zst"));
-  EXPECT_EQ(store_->List("ev/").value(), (std::vector<std::string>{stem + ".manifest.json", stem + ".ndjson.zst",
-                                                                    stem + ".positions.zst"}));
+  EXPECT_EQ(store_->List("ev/").value(),
+            (std::vector<std::string>{stem + ".manifest.json", stem + ".ndjson.zst", stem + ".positions.zst"}));
   if (GetParam() == "s3") EXPECT_EQ(landed->rfind("s3://landing/landing-store-", 0), 0u) << *landed;
 
   LandingReader reader(store_);

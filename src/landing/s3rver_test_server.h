@@ -39,9 +39,9 @@ class S3rverProcess {
     dir_ = fs::temp_directory_path() / ("sluice-s3rver-" + std::to_string(getpid()) + "-" + std::to_string(++serial));
     fs::create_directories(dir_);
     port_ = FreePort();
-    std::vector<std::string> args = {"node",      "--openssl-legacy-provider", script.string(), "--directory",
-                                     dir_.string(), "--address",               "127.0.0.1",     "--port",
-                                     std::to_string(port_), "--silent"};
+    std::vector<std::string> args = {
+        "node",   "--openssl-legacy-provider", script.string(), "--directory", dir_.string(), "--address", "127.0.0.1",
+        "--port", std::to_string(port_),       "--silent"};
     for (const auto& b : buckets) {
       args.push_back("--configure-bucket");
       args.push_back(b);

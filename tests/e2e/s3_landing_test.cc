@@ -4,10 +4,9 @@
 // s3://bucket/key; `sluice backfill` from the bucket rebuilds a fresh DuckDB file with the same rows, dead
 // letters and checkpoints; collectors' raw responses land in the bucket, from `sluice collect` and from the
 // scheduler under `sluice run`. Nothing is written to a local landing folder.
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <thread>
@@ -37,7 +36,8 @@ class S3LandingTest : public ScratchDir {
 
   void SetUp() override {
     ScratchDir::SetUp();
-    prefix_ = "e2e-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    prefix_ =
+        "e2e-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
 
   std::string LandingYaml() const {
@@ -98,7 +98,8 @@ TEST_F(S3LandingTest, IngestLandsInTheBucketAndBackfillFromItRebuildsTheWarehous
   const std::string rows = QueryScalar(config, "SELECT count(*) FROM raw_tracking");
   const std::string dead = QueryScalar(config, "SELECT count(*) FROM _sluice_dead_letters");
   const std::string checkpoints = QueryScalar(
-      config, "SELECT string_agg(\"partition\" || '=' || next_offset, ',' ORDER BY \"partition\") FROM _sluice_checkpoints");
+      config,
+      "SELECT string_agg(\"partition\" || '=' || next_offset, ',' ORDER BY \"partition\") FROM _sluice_checkpoints");
   ASSERT_EQ(rows, "20000");
   ASSERT_EQ(dead, "25");
   const int batches = std::stoi(QueryScalar(config, "SELECT count(*) FROM _sluice_batches"));
@@ -107,14 +108,16 @@ TEST_F(S3LandingTest, IngestLandsInTheBucketAndBackfillFromItRebuildsTheWarehous
   // Three objects per batch under deterministic keys, and the ledger names the data objects.
   const std::vector<std::string> keys = Keys();
   ASSERT_EQ(keys.size(), 3u * batches);
-  const std::regex shape(R"(tracking/dt=\d{4}-\d{2}-\d{2}/([A-Za-z0-9._-]+)\.(ndjson\.zst|positions\.zst|manifest\.json))");
+  const std::regex shape(
+      R"(tracking/dt=\d{4}-\d{2}-\d{2}/([A-Za-z0-9._-]+)\.(ndjson\.zst|positions\.zst|manifest\.json))");
   std::set<std::string> data_locators;
   for (const auto& k : keys) {
     std::smatch m;
     ASSERT_TRUE(std::regex_match(k, m, shape)) << k;
     if (m[2] == "ndjson.zst") data_locators.insert("s3://landing/" + prefix_ + "/" + k);
   }
-  const std::string ledger_files = QueryScalar(config, "SELECT string_agg(file, '|' ORDER BY file) FROM _sluice_batches");
+  const std::string ledger_files =
+      QueryScalar(config, "SELECT string_agg(file, '|' ORDER BY file) FROM _sluice_batches");
   std::string expected;
   for (const auto& l : data_locators) expected += (expected.empty() ? "" : "|") + l;
   EXPECT_EQ(ledger_files, expected);
@@ -132,8 +135,9 @@ TEST_F(S3LandingTest, IngestLandsInTheBucketAndBackfillFromItRebuildsTheWarehous
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM raw_tracking"), rows);
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM _sluice_dead_letters"), dead);
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM _sluice_batches"), std::to_string(batches));
-  EXPECT_EQ(QueryScalar(config, "SELECT string_agg(\"partition\" || '=' || next_offset, ',' ORDER BY \"partition\") "
-                                "FROM _sluice_checkpoints"),
+  EXPECT_EQ(QueryScalar(config,
+                        "SELECT string_agg(\"partition\" || '=' || next_offset, ',' ORDER BY \"partition\") "
+                        "FROM _sluice_checkpoints"),
             checkpoints);
   EXPECT_EQ(QueryScalar(config, "SELECT string_agg(file, '|' ORDER BY file) FROM _sluice_batches"), ledger_files);
 
@@ -183,7 +187,8 @@ class S3CollectTest : public S3LandingTest {
   void ExpectOneLandedRun(const std::string& collector, const std::string& url_part) {
     const std::vector<std::string> keys = Keys("collect/" + collector + "/");
     ASSERT_EQ(keys.size(), 1u) << "runs landed for " << collector;
-    EXPECT_TRUE(std::regex_match(keys[0], std::regex("collect/" + collector + R"(/dt=\d{4}-\d{2}-\d{2}/[A-Za-z0-9_-]+\.json)")))
+    EXPECT_TRUE(
+        std::regex_match(keys[0], std::regex("collect/" + collector + R"(/dt=\d{4}-\d{2}-\d{2}/[A-Za-z0-9_-]+\.json)")))
         << keys[0];
     auto landed = nlohmann::json::parse(Get(keys[0]), nullptr, false);
     ASSERT_TRUE(landed.is_array()) << Get(keys[0]);
@@ -203,7 +208,8 @@ TEST_F(S3CollectTest, CollectLandsTheRawResponsesInTheBucket) {
   const std::string config =
       Write("sluice.yaml", "warehouse: { kind: duckdb, path: wh.duckdb }\n" + LandingYaml() +
                                "streams: {}\ncollectors:\n  github: { kind: github, org: acme, token_env: "
-                               "SLUICE_E2E_UNSET_TOKEN, base_url: " + server_.base_url() + " }\n");
+                               "SLUICE_E2E_UNSET_TOKEN, base_url: " +
+                               server_.base_url() + " }\n");
   CommandResult r = RunSluice({"collect", "-c", config, "github"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(QueryScalar(config, "SELECT string_agg(repo || '=' || stars, ',' ORDER BY repo) FROM gh_repo_snapshots"),
@@ -219,7 +225,8 @@ TEST_F(S3CollectTest, ScheduledCollectorsUnderRunLandInTheBucket) {
       Write("sluice.yaml", "warehouse: { kind: duckdb, path: wh.duckdb }\n" + LandingYaml() +
                                "server: { listen: 127.0.0.1:" + std::to_string(port) +
                                " }\nstreams: {}\ncollectors:\n  github: { kind: github, schedule: \"* * * * *\", org: "
-                               "acme, token_env: SLUICE_E2E_UNSET_TOKEN, base_url: " + server_.base_url() + " }\n");
+                               "acme, token_env: SLUICE_E2E_UNSET_TOKEN, base_url: " +
+                               server_.base_url() + " }\n");
   pid_t pid = StartSluice({"run", "-c", config, "--quiet"}, Path("run.log"));
   ASSERT_TRUE(WaitHealthy(port, 20));
   // The first fire time is the next minute boundary.
