@@ -15,8 +15,13 @@ std::string StreamLabel(const std::string& stream, const std::string& source) {
 
 }  // namespace
 
-Pipeline::Pipeline(const Config& config, Warehouse& warehouse, Metrics& metrics)
-    : config_(config), warehouse_(warehouse), metrics_(metrics), landing_(OpenLandingStore(config)) {}
+Pipeline::Pipeline(const Config& config, Warehouse& warehouse, Metrics& metrics, PipelineOptions options)
+    : config_(config),
+      warehouse_(warehouse),
+      metrics_(metrics),
+      options_(std::move(options)),
+      http_partition_(options_.worker.empty() ? "http" : "http/" + options_.worker),
+      landing_(OpenLandingStore(config)) {}
 
 Pipeline::~Pipeline() {
   Stop();
@@ -32,16 +37,20 @@ Status Pipeline::Start(bool drain) {
     ASSIGN_OR_RETURN(std::optional<int64_t> newest, warehouse_.NewestEventTime(s.name));
     if (newest) max_event_us_[s.name] = *newest;
   }
-  CheckpointReader reader = [this](const std::string& source) -> Result<std::map<std::string, int64_t>> {
-    std::lock_guard<std::mutex> lock(warehouse_mu_);
-    return warehouse_.Checkpoints(source);
-  };
+  CheckpointReader reader = [this](const std::string& source) { return ReadCheckpoints(source); };
   for (const auto& stream : config_.streams) {
     for (const auto& sc : stream.sources) {
       if (sc.kind == "http") continue;
+      // A file source declared for another worker is that worker's alone.
+      if (sc.kind == "file" && !sc.worker.empty() && sc.worker != options_.worker) continue;
       ASSIGN_OR_RETURN(auto source, MakeSource(&stream, &sc));
-      RETURN_IF_ERROR(source->Start(reader));
       auto state = std::make_unique<SourceState>();
+      // Kafka spreads its partitions itself; an undeclared file source is one worker's at a time.
+      if (options_.leases && sc.kind == "file" && sc.worker.empty()) state->lease = "source:" + sc.name;
+      if (state->lease.empty()) {
+        RETURN_IF_ERROR(source->Start(reader));
+        state->started = true;
+      }
       state->source = std::move(source);
       state->parser = std::make_unique<RecordParser>(&stream);
       sources_.push_back(std::move(state));
@@ -98,16 +107,33 @@ size_t Pipeline::queue_depth() {
 Result<std::future<Result<LoadOutcome>>> Pipeline::Enqueue(std::unique_ptr<Batch> batch, Source* source,
                                                            bool wait_for_room) {
   int64_t land_start = NowMicros();
-  ASSIGN_OR_RETURN(std::string landed, landing_.Land(*batch));
+  {
+    // From landing on, the batch is this process's: a recovery on a Kafka assignment must leave it alone.
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_ids_.insert(batch->id);
+  }
+  auto landed_or = landing_.Land(*batch);
+  if (!landed_or.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_ids_.erase(batch->id);
+    return landed_or.status();
+  }
+  std::string landed = std::move(*landed_or);
   // The raw bytes are in landing now; queued batches need only their columns (this bounds memory by the
   // parsed batches, not by parsed plus raw).
   std::string().swap(batch->landing_data);
   spdlog::debug("landed batch {} ({} records) in {} ms", batch->id, batch->read_records,
                 (NowMicros() - land_start) / 1000);
   std::unique_lock<std::mutex> lock(mu_);
-  if (!wait_for_room && queue_.size() >= kMaxQueued) return Status::Retry("pipeline is behind; retry later");
+  if (!wait_for_room && queue_.size() >= kMaxQueued) {
+    in_flight_ids_.erase(batch->id);
+    return Status::Retry("pipeline is behind; retry later");
+  }
   queue_cv_.wait(lock, [&] { return queue_.size() < kMaxQueued || !error_.ok() || loader_done_; });
-  if (!error_.ok() || loader_done_) return Status::Cancelled("pipeline stopped");
+  if (!error_.ok() || loader_done_) {
+    in_flight_ids_.erase(batch->id);
+    return Status::Cancelled("pipeline stopped");
+  }
   Pending p;
   p.batch = std::move(batch);
   p.landed_file = std::move(landed);
@@ -119,7 +145,65 @@ Result<std::future<Result<LoadOutcome>>> Pipeline::Enqueue(std::unique_ptr<Batch
   return fut;
 }
 
+Result<std::map<std::string, int64_t>> Pipeline::ReadCheckpoints(const std::string& source) {
+  RecoveryScope scope;
+  if (options_.leases) {
+    scope.source = source;
+    std::lock_guard<std::mutex> lock(mu_);
+    scope.skip_batch_ids = in_flight_ids_;
+  }
+  std::lock_guard<std::mutex> lock(warehouse_mu_);
+  if (options_.leases)
+    RETURN_IF_ERROR(warehouse_.RecoverFromLanding(config_, scope).WithContext("completing loads of " + source));
+  return warehouse_.Checkpoints(source);
+}
+
+bool Pipeline::StartUnderLease(SourceState& state, bool drain) {
+  Source& src = *state.source;
+  bool waiting_logged = false;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+    }
+    auto mine = options_.leases->Acquire(state.lease);
+    if (mine.ok() && *mine) break;
+    if (!mine.ok()) spdlog::warn("source {}: lease: {}", src.name(), mine.status().message());
+    if (drain) {
+      spdlog::info("source {}: another worker holds {}; not read here", src.name(), state.lease);
+      return false;
+    }
+    if (!waiting_logged) spdlog::info("source {}: another worker holds {}; waiting for it", src.name(), state.lease);
+    waiting_logged = true;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  Status st = src.Start([this](const std::string& source) { return ReadCheckpoints(source); });
+  if (!st.ok()) {
+    Fail(st.WithContext("source " + src.name()));
+    return false;
+  }
+  spdlog::info("source {}: holding {}; reading", src.name(), state.lease);
+  state.started = true;
+  return true;
+}
+
+std::map<std::string, std::vector<std::string>> Pipeline::HeldPartitions() {
+  std::map<std::string, std::vector<std::string>> held;
+  for (auto& s : sources_)
+    if (s->started && !s->lease_lost) held[s->source->name()] = s->source->Held();
+  for (const auto& stream : config_.streams)
+    for (const auto& sc : stream.sources)
+      if (sc.kind == "http") held[sc.name] = {http_partition_};
+  return held;
+}
+
 void Pipeline::RunSource(SourceState& state, bool drain) {
+  if (!state.started && !StartUnderLease(state, drain)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --running_sources_;
+    queue_cv_.notify_all();
+    return;
+  }
   Source& src = *state.source;
   const StreamConfig& stream = src.stream();
   BatchCut cut{stream.batch};
@@ -135,6 +219,7 @@ void Pipeline::RunSource(SourceState& state, bool drain) {
       outcomes.swap(state.outcomes);
     }
     for (auto& [b, outcome] : outcomes) {
+      src.Settled(*b);
       if (outcome == LoadOutcome::kStale) {
         if (b->epoch == state.epoch) {
           src.Rejected(*b);
@@ -148,6 +233,10 @@ void Pipeline::RunSource(SourceState& state, bool drain) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_ && !error_.ok()) break;
+    }
+    if (state.lease_lost) {
+      spdlog::warn("source {}: {} passed to another worker; this worker stops reading it", src.name(), state.lease);
+      break;
     }
     std::unique_ptr<Batch> batch = spare ? std::move(spare) : std::make_unique<Batch>(&stream);
     batch->Reset();
@@ -201,8 +290,10 @@ void Pipeline::RunSource(SourceState& state, bool drain) {
     std::lock_guard<std::mutex> lock(state.mu);
     outcomes.swap(state.outcomes);
   }
-  for (auto& [b, outcome] : outcomes)
+  for (auto& [b, outcome] : outcomes) {
+    src.Settled(*b);
     if (outcome == LoadOutcome::kLoaded) src.Committed(*b);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   --running_sources_;
   queue_cv_.notify_all();
@@ -231,6 +322,7 @@ void Pipeline::RunLoader() {
         // Anything still queued after an error is not loaded; its source resumes from the checkpoint.
         for (auto& q : queue_) q.done.set_value(Status::Cancelled("pipeline stopped"));
         queue_.clear();
+        in_flight_ids_.clear();
         queue_cv_.notify_all();
         return;
       }
@@ -245,6 +337,19 @@ void Pipeline::RunLoader() {
       std::lock_guard<std::mutex> lock(mu_);
       stale_epoch = b.epoch < min_epoch_[b.source];
     }
+    SourceState* owner = nullptr;
+    for (auto& s : sources_)
+      if (p.source && s->source.get() == p.source) owner = s.get();
+    if (!stale_epoch && owner && !owner->lease.empty()) {
+      // A file source's lease passed on (this worker was paused past its lease timeout): its new owner
+      // reads on from the checkpoints, so this batch must not commit.
+      Status fenced = options_.leases->Fence(owner->lease);
+      if (!fenced.ok()) {
+        spdlog::warn("source {}: batch {} not loaded: {}", b.source, b.id, fenced.message());
+        owner->lease_lost = true;
+        stale_epoch = true;
+      }
+    }
     if (!stale_epoch) {
       CountLate(b);
       int64_t t0 = NowMicros();
@@ -254,6 +359,10 @@ void Pipeline::RunLoader() {
       spdlog::debug("loaded batch {} ({} rows) in {} ms", b.id, b.rows(), (NowMicros() - t0) / 1000);
     }
     if (!outcome.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        in_flight_ids_.erase(b.id);
+      }
       p.done.set_value(outcome.status());
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -277,15 +386,14 @@ void Pipeline::RunLoader() {
       std::lock_guard<std::mutex> lock(mu_);
       min_epoch_[b.source] = std::max(min_epoch_[b.source], b.epoch + 1);
     }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      in_flight_ids_.erase(b.id);
+    }
     p.done.set_value(*outcome);
-    if (p.source) {
-      SourceState* state = nullptr;
-      for (auto& s : sources_)
-        if (s->source.get() == p.source) state = s.get();
-      if (state) {
-        std::lock_guard<std::mutex> lock(state->mu);
-        state->outcomes.emplace_back(std::move(p.batch), *outcome);
-      }
+    if (owner) {
+      std::lock_guard<std::mutex> lock(owner->mu);
+      owner->outcomes.emplace_back(std::move(p.batch), *outcome);
     }
     bool idle;
     {
@@ -318,7 +426,7 @@ Result<IngestReport> Pipeline::Ingest(const std::string& stream_name, std::strin
   auto batch = std::make_unique<Batch>(stream);
   batch->source = http->name;
   RecordParser parser(stream);
-  uint32_t part = batch->PartitionIndex("http");
+  uint32_t part = batch->PartitionIndex(http_partition_);
   std::future<Result<LoadOutcome>> fut;
   IngestReport report_out;
   {
@@ -328,7 +436,7 @@ Result<IngestReport> Pipeline::Ingest(const std::string& stream_name, std::strin
     if (it == http_next_.end()) {
       std::lock_guard<std::mutex> wlock(warehouse_mu_);
       ASSIGN_OR_RETURN(auto cps, warehouse_.Checkpoints(http->name));
-      it = http_next_.emplace(http->name, cps.count("http") ? cps["http"] : 0).first;
+      it = http_next_.emplace(http->name, cps.count(http_partition_) ? cps[http_partition_] : 0).first;
     }
     int64_t seq = it->second;
     size_t pos = 0;

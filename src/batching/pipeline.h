@@ -15,17 +15,25 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/config.h"
 #include "core/metrics.h"
+#include "core/work_leases.h"
 #include "landing/landing_store.h"
 #include "sources/source.h"
 #include "warehouse/warehouse.h"
 
 namespace sluice {
+
+// Several workers sharing the pipeline (runtime/workers.h). Alone: no worker name, no leases.
+struct PipelineOptions {
+  std::string worker;            // names this worker's HTTP partition "http/<worker>" ("http" when empty)
+  WorkLeases* leases = nullptr;  // file sources run only while their lease "source:<name>" is held
+};
 
 // What happened to one HTTP body.
 struct IngestReport {
@@ -36,7 +44,7 @@ struct IngestReport {
 
 class Pipeline {
  public:
-  Pipeline(const Config& config, Warehouse& warehouse, Metrics& metrics);
+  Pipeline(const Config& config, Warehouse& warehouse, Metrics& metrics, PipelineOptions options = {});
   ~Pipeline();
 
   // Starts the loader and one thread per file/kafka source. With `drain`, sources stop once they have read
@@ -55,6 +63,8 @@ class Pipeline {
   Status WithWarehouse(const std::function<Status(Warehouse&)>& fn);
 
   Metrics& metrics() { return metrics_; }
+  // What this worker reads now, by source: Kafka partitions assigned, file sources held, its HTTP partition.
+  std::map<std::string, std::vector<std::string>> HeldPartitions();
   size_t queue_depth();
   static constexpr size_t kMaxQueued = 4;
 
@@ -72,9 +82,18 @@ class Pipeline {
     std::mutex mu;
     std::vector<std::pair<std::unique_ptr<Batch>, LoadOutcome>> outcomes;  // answered by the loader
     int64_t epoch = 0;
+    std::string lease;                 // "source:<name>" when the source runs under a lease
+    std::atomic<bool> started{false};  // Start succeeded (under its lease)
+    std::atomic<bool> lease_lost{false};
   };
 
   void RunSource(SourceState& state, bool drain);
+  // Waits for the source's lease (file sources with several workers), then starts it; false when stopping
+  // (or, draining, when another worker holds it).
+  bool StartUnderLease(SourceState& state, bool drain);
+  // Reads a source's checkpoints; with several workers, first completes the source's landed batches a dead
+  // worker left unloaded (a Kafka partition taken over), skipping this process's own in-flight batches.
+  Result<std::map<std::string, int64_t>> ReadCheckpoints(const std::string& source);
   void RunLoader();
   // Lands `batch` and queues it; blocks while the queue is full unless `wait_for_room` is false.
   Result<std::future<Result<LoadOutcome>>> Enqueue(std::unique_ptr<Batch> batch, Source* source, bool wait_for_room);
@@ -84,6 +103,8 @@ class Pipeline {
   const Config& config_;
   Warehouse& warehouse_;
   Metrics& metrics_;
+  PipelineOptions options_;
+  std::string http_partition_;
   LandingStore landing_;
   std::vector<std::unique_ptr<SourceState>> sources_;
   std::thread loader_;
@@ -98,6 +119,7 @@ class Pipeline {
   std::map<std::string, int64_t> min_epoch_;    // source -> batches of older epochs are stale
   std::map<std::string, int64_t> max_event_us_; // stream -> newest event time loaded (watermark base)
   std::map<std::string, int64_t> http_next_;    // http source -> next sequence number
+  std::set<std::string> in_flight_ids_;         // batches landing, queued or loading in this process
   std::mutex http_mu_;                          // orders HTTP sequence allocation with enqueueing
   std::mutex warehouse_mu_;
 };

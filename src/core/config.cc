@@ -37,7 +37,8 @@ bool ReadStructFields(ConfigReader& r, const YAML::Node& n, const std::string& p
 
 void ReadSource(ConfigReader& r, const YAML::Node& n, const std::string& path, const std::string& stream,
                 SourceConfig& s) {
-  r.CheckKeys(n, path, {"kind", "name", "path", "follow", "brokers", "topic", "group", "options", "max_body"});
+  r.CheckKeys(n, path, {"kind", "name", "path", "follow", "worker", "brokers", "topic", "group", "options",
+                           "max_body"});
   s.kind = r.String(n, "kind", path, true).value_or("");
   if (!s.kind.empty() && s.kind != "file" && s.kind != "kafka" && s.kind != "http")
     r.Error(n["kind"], JoinPath(path, "kind"), "unknown source kind '" + s.kind + "' (expected file, kafka or http)");
@@ -45,6 +46,7 @@ void ReadSource(ConfigReader& r, const YAML::Node& n, const std::string& path, c
   if (s.kind == "file") {
     s.path = r.String(n, "path", path, true).value_or("");
     s.follow = r.Bool(n, "follow", path).value_or(false);
+    s.worker = r.String(n, "worker", path).value_or("");
   } else if (s.kind == "kafka") {
     s.brokers = r.String(n, "brokers", path, true).value_or("");
     s.topic = r.String(n, "topic", path, true).value_or("");
@@ -54,6 +56,9 @@ void ReadSource(ConfigReader& r, const YAML::Node& n, const std::string& path, c
   } else if (s.kind == "http") {
     s.max_body_bytes = r.Size(n, "max_body", path).value_or(s.max_body_bytes);
   }
+  if (s.kind != "file" && n["worker"].IsDefined())
+    r.Error(n["worker"], JoinPath(path, "worker"),
+            "only file sources belong to one worker (Kafka partitions and HTTP bodies go to every worker)");
 }
 
 void ReadStream(ConfigReader& r, const std::string& name, const YAML::Node& n, StreamConfig& s) {

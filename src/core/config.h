@@ -22,6 +22,7 @@ struct SourceConfig {
   // file
   std::string path;    // a file, a directory or a glob
   bool follow = false;  // keep reading files as they grow
+  std::string worker;   // several workers: the one that reads it (empty: whoever holds its lease)
   // kafka
   std::string brokers, topic, group;
   std::map<std::string, std::string> kafka_options;  // passed through to librdkafka

@@ -23,6 +23,7 @@ class FileSource : public Source {
   Status Read(Batch& batch, RecordParser& parser, const BatchCut& cut, bool drain) override;
   bool Exhausted() const override { return exhausted_; }
   void Rejected(const Batch& batch) override;
+  std::vector<std::string> Held() const override { return {config_->path}; }
 
   // The files the configured path names now, sorted.
   static std::vector<std::string> Expand(const std::string& pattern);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 #include "core/time.h"
 #include "sources/kafka_config.h"
@@ -72,10 +73,12 @@ KafkaSource::KafkaSource(const StreamConfig* stream, const SourceConfig* config)
 
 KafkaSource::~KafkaSource() {
   if (rk_ == nullptr) return;
+  closing_ = true;  // the revoke that closing triggers is answered at once
   // Leaving the group explicitly hands our partitions to the others now rather than after a session timeout.
   rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_);
   if (err) spdlog::warn("kafka source {}: closing consumer: {}", name(), rd_kafka_err2str(err));
   if (pending_assign_) rd_kafka_topic_partition_list_destroy(pending_assign_);
+  if (deferred_revoke_) rd_kafka_topic_partition_list_destroy(deferred_revoke_);
   rd_kafka_destroy(rk_);
 }
 
@@ -129,9 +132,57 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     if (!st.ok()) spdlog::warn("kafka source {}: assignment waits for checkpoints: {}", name(), st.ToString());
     return;
   }
-  // Revoke (or an error, which is handled like losing everything). Records of these partitions may sit in
-  // the open batch or in batches not yet loaded; the warehouse fence refuses them if the next owner commits
-  // first, so nothing is dropped here.
+  // A revoke is answered (unassigned, so the rebalance can complete) only once every batch holding records
+  // of those partitions is loaded: the next owner then starts from checkpoints that include them, instead of
+  // racing this worker to load the same records. Meanwhile the partitions are paused and the open batch is
+  // cut at once. An error (the group lost us) or closing is answered at once.
+  if (deferred_revoke_ != nullptr) {
+    rd_kafka_topic_partition_list_destroy(deferred_revoke_);
+    deferred_revoke_ = nullptr;
+  }
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !closing_) {
+    std::set<std::string> revoking = RevokedNames(parts);
+    if (HoldsRecordsOf(revoking)) {
+      deferred_revoke_ = rd_kafka_topic_partition_list_copy(parts);
+      rd_kafka_pause_partitions(rk_, deferred_revoke_);
+      cut_now_ = true;
+      spdlog::info("kafka source {} ({}): revoke of [{}] waits until the batches holding their records are loaded",
+                   name(), rd_kafka_name(rk_), Join({revoking.begin(), revoking.end()}, ","));
+      return;
+    }
+  }
+  RevokeNow(err, parts);
+}
+
+std::set<std::string> KafkaSource::RevokedNames(rd_kafka_topic_partition_list_t* parts) const {
+  std::set<std::string> names;
+  if (cooperative_) {
+    for (int i = 0; i < parts->cnt; ++i) names.insert(KafkaPartitionName(parts->elems[i].topic, parts->elems[i].partition));
+  } else {
+    for (const auto& [pname, st] : assigned_) names.insert(pname);  // eager: everything goes
+  }
+  return names;
+}
+
+bool KafkaSource::HoldsRecordsOf(const std::set<std::string>& partitions) const {
+  for (const auto& p : partitions) {
+    if (open_batch_ != nullptr && open_batch_->ranges.count(p)) return true;
+    for (const auto& [id, held] : unsettled_)
+      if (held.count(p)) return true;
+  }
+  return false;
+}
+
+void KafkaSource::FinishDeferredRevoke() {
+  if (deferred_revoke_ == nullptr || HoldsRecordsOf(RevokedNames(deferred_revoke_))) return;
+  rd_kafka_topic_partition_list_t* parts = deferred_revoke_;
+  deferred_revoke_ = nullptr;
+  rd_kafka_resume_partitions(rk_, parts);  // pausing is per assignment; the next owner fetches afresh anyway
+  RevokeNow(RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+}
+
+void KafkaSource::RevokeNow(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
   std::vector<std::string> names;
   if (cooperative_ && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
     for (int i = 0; i < parts->cnt; ++i) {
@@ -169,6 +220,7 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
       rd_kafka_assign(rk_, nullptr);
     }
   }
+  PublishHeld();
   spdlog::info("kafka source {} ({}): revoked [{}]", name(), rd_kafka_name(rk_), Join(names, ","));
 }
 
@@ -215,6 +267,7 @@ Status KafkaSource::AssignPending() {
   pending_assign_ = nullptr;
   revoked_next_.clear();
   assignment_seen_ = true;
+  PublishHeld();
   spdlog::info("kafka source {} ({}): assigned [{}] at warehouse checkpoints", name(), rd_kafka_name(rk_),
                Join(described, ","));
   return Status::Ok();
@@ -285,6 +338,7 @@ Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& 
     return Status::Ok();
   }
   std::string pname = KafkaPartitionName(rd_kafka_topic_name(msg->rkt), msg->partition);
+  if (deferred_revoke_ != nullptr && RevokedNames(deferred_revoke_).count(pname)) return Status::Ok();  // going away
   auto it = assigned_.find(pname);
   // Not ours any more, or from before a seek: the client filters these by version; this is a second guard.
   if (it == assigned_.end() || msg->offset < it->second.next) {
@@ -309,13 +363,18 @@ Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& 
 
 Status KafkaSource::Read(Batch& batch, RecordParser& parser, const BatchCut& cut, bool drain) {
   // A batch read into again (tests do; the pipeline passes a fresh one) gets its digest recomputed.
-  if (&batch == digested_batch_ && batch.id == digested_id_) batch.id = digested_base_;
+  if (&batch == digested_batch_ && batch.id == digested_id_) {
+    unsettled_.erase(digested_id_);  // it gets a new id below
+    batch.id = digested_base_;
+  }
   Status st = Poll(batch, parser, cut, drain);
   if (!batch.empty()) {
     digested_batch_ = &batch;
     digested_base_ = batch.id;
     batch.id += "-" + RangesDigest(batch);
     digested_id_ = batch.id;
+    auto& held = unsettled_[batch.id];
+    for (const auto& [pname, range] : batch.ranges) held.insert(pname);
   }
   return st;
 }
@@ -327,6 +386,7 @@ Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut
     Status st = Reseek();
     if (!st.ok()) return Status::Retry(st.message());
   }
+  FinishDeferredRevoke();
   if (pending_assign_) {
     Status st = AssignPending();
     if (!st.ok()) return Status::Retry(st.message());
@@ -340,6 +400,10 @@ Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut
   // while the consumer is polled.
   for (bool first = true; !stopping_; first = false) {
     if (cut.Full(batch)) return Status::Ok();
+    if (cut_now_ && !batch.empty()) {  // a deferred revoke waits for this batch
+      cut_now_ = false;
+      return Status::Ok();
+    }
     int64_t left_us = cut.Deadline(batch) - NowMicros();
     if (left_us <= 0 && !first) return Status::Ok();
     int timeout_ms = static_cast<int>(std::clamp<int64_t>((left_us + 999) / 1000, 0, kMaxPollMs));
@@ -370,6 +434,7 @@ Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut
 }
 
 void KafkaSource::Committed(const Batch& batch) {
+  Settled(batch);
   if (rk_ == nullptr) return;
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(batch.ranges.size())));
   for (const auto& [pname, range] : batch.ranges) {
@@ -383,7 +448,12 @@ void KafkaSource::Committed(const Batch& batch) {
   if (err) spdlog::debug("kafka source {}: commit: {}", name(), rd_kafka_err2str(err));
 }
 
+void KafkaSource::Settled(const Batch& batch) {
+  unsettled_.erase(batch.id);
+}
+
 void KafkaSource::Rejected(const Batch& batch) {
+  Settled(batch);
   spdlog::info("kafka source {}: batch {} was stale; re-seeking to warehouse checkpoints", name(), batch.id);
   reseek_ = true;
   // Positions from a revoke are this consumer's own reads, which the stale batch just proved unsafe.
@@ -405,6 +475,17 @@ int64_t KafkaSource::Lag() const {
     known = true;
   }
   return known ? lag : -1;
+}
+
+void KafkaSource::PublishHeld() {
+  std::vector<std::string> now = Assigned();
+  std::lock_guard<std::mutex> lock(held_mu_);
+  held_ = std::move(now);
+}
+
+std::vector<std::string> KafkaSource::Held() const {
+  std::lock_guard<std::mutex> lock(held_mu_);
+  return held_;
 }
 
 std::vector<std::string> KafkaSource::Assigned() const {

@@ -14,6 +14,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include <map>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,12 +44,17 @@ class KafkaSource : public Source {
   void Committed(const Batch& batch) override;
   // Re-seeks every assigned partition to its warehouse checkpoint at the start of the next Read.
   void Rejected(const Batch& batch) override;
+  // The batch is loaded, refused or dropped: a revoke waiting for it may be answered. Committed and
+  // Rejected settle their batch too.
+  void Settled(const Batch& batch) override;
   // Sum over assigned partitions of high watermark minus position, from the client's cached watermarks;
   // -1 before any is known.
   int64_t Lag() const override;
 
   // The partitions this consumer holds now, as checkpoint names, sorted.
   std::vector<std::string> Assigned() const;
+  // The same, from any thread (a copy taken at each assignment change).
+  std::vector<std::string> Held() const override;
 
  private:
   struct PartitionState {
@@ -60,6 +67,14 @@ class KafkaSource : public Source {
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                                 void* opaque);
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  // Unassigns `parts` (everything, eager) now.
+  void RevokeNow(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  // The checkpoint names a revoke of `parts` takes away.
+  std::set<std::string> RevokedNames(rd_kafka_topic_partition_list_t* parts) const;
+  // Whether the open batch or a batch not yet settled holds records of one of `partitions`.
+  bool HoldsRecordsOf(const std::set<std::string>& partitions) const;
+  // Answers the deferred revoke once no batch holds records of its partitions.
+  void FinishDeferredRevoke();
   // Assigns pending_assign_ at the warehouse checkpoints; on failure keeps it pending.
   Status AssignPending();
   // Seeks all assigned partitions to the warehouse checkpoints.
@@ -83,6 +98,13 @@ class KafkaSource : public Source {
   const Batch* digested_batch_ = nullptr;  // the last batch whose id got a digest: its id with and without
   std::string digested_id_, digested_base_;
   std::string missing_topic_;  // set when the broker says a subscribed topic does not exist
+  std::map<std::string, std::set<std::string>> unsettled_;  // batch id -> partitions, read but not yet settled
+  rd_kafka_topic_partition_list_t* deferred_revoke_ = nullptr;  // a revoke waiting for unsettled batches
+  bool cut_now_ = false;   // cut the open batch: a deferred revoke waits for it
+  bool closing_ = false;   // the destructor's close: answer revokes at once
+  mutable std::mutex held_mu_;
+  std::vector<std::string> held_;  // Assigned(), for other threads
+  void PublishHeld();
 };
 
 }  // namespace sluice

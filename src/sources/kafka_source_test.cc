@@ -282,11 +282,10 @@ TEST_F(KafkaSourceTest, CooperativeRebalancingMidStreamLoadsEveryMessageOnce) {
   RebalanceMidStream(", partition.assignment.strategy: cooperative-sticky");
 }
 
-// The fence, deterministically: consumer A holds a batch it has not loaded while a rebalance hands half its
-// partitions to B, and B loads first. A's batch must be refused as stale and A must re-read from the
-// checkpoints; batches A read after that batch (before learning it was stale) are dropped, as the pipeline's
-// epoch does.
-TEST_F(KafkaSourceTest, BatchHeldAcrossARebalanceIsRefusedAndTheConsumerReSeeks) {
+// The handover, deterministically: consumer A holds a batch it has not loaded when B joins. A answers the
+// revoke only once that batch is loaded, so B cannot start from checkpoints that miss it (and load its
+// records a second time); meanwhile A reads nothing more of the partitions it is giving up.
+TEST_F(KafkaSourceTest, ARevokeWaitsUntilTheBatchHoldingItsPartitionsIsLoaded) {
   constexpr int64_t kMessages = 8'000;
   constexpr int kPartitions = 4;
   ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
@@ -297,54 +296,52 @@ TEST_F(KafkaSourceTest, BatchHeldAcrossARebalanceIsRefusedAndTheConsumerReSeeks)
   ASSERT_TRUE(a.Start(Reader()).ok());
   RecordParser parser(stream());
   BatchCut cut{stream()->batch};
-  // A batch with records of every partition, so whichever B gets, B's commits overtake it.
-  Batch held(stream());
-  held.source = a.name();
+  auto held = std::make_unique<Batch>(stream());
+  held->source = a.name();
   BatchCut big{BatchConfig{1'000'000, 1LL << 30, 1'000'000}};
-  while (held.ranges.size() < kPartitions && NowMicros() < deadline) ASSERT_TRUE(a.Read(held, parser, big, false).ok());
-  ASSERT_EQ(held.ranges.size(), static_cast<size_t>(kPartitions));
-  ASSERT_EQ(a.Assigned().size(), static_cast<size_t>(kPartitions));
+  while (held->ranges.size() < kPartitions && NowMicros() < deadline)
+    ASSERT_TRUE(a.Read(*held, parser, big, false).ok());
+  ASSERT_EQ(held->ranges.size(), static_cast<size_t>(kPartitions));
 
-  // B joins; A keeps polling (a rebalance needs every member) into batches it keeps too.
-  std::atomic<bool> b_done{false};
+  // B joins; A keeps polling (a rebalance needs every member) while still holding its batch.
   Counts b_counts;
   Status b_status;
   std::thread b([&] {
     KafkaSource src(stream(), source_config());
     b_status = src.Start(Reader());
     if (b_status.ok()) b_status = Consume(src, true, nullptr, deadline, b_counts);
-    b_done = true;
   });
+  // Until the revoke comes A reads on; its batches are all held. Three seconds is within the group's
+  // session timeout (6 s here), after which the group would drop A and the warehouse fence would have to
+  // refuse its batches instead.
   std::vector<std::unique_ptr<Batch>> later;
-  size_t a_min_assigned = kPartitions;
-  while (!b_done && NowMicros() < deadline) {
+  for (const int64_t until = NowMicros() + 3 * kMicrosPerSecond; NowMicros() < until;) {
     auto next = std::make_unique<Batch>(stream());
     next->source = a.name();
     ASSERT_TRUE(a.Read(*next, parser, cut, false).ok());
-    if (!a.Assigned().empty()) a_min_assigned = std::min(a_min_assigned, a.Assigned().size());
     if (!next->empty()) later.push_back(std::move(next));
   }
-  b.join();
-  ASSERT_TRUE(b_status.ok()) << b_status.ToString();
-  EXPECT_GT(b_counts.loaded, 0);
-  EXPECT_LT(a_min_assigned, static_cast<size_t>(kPartitions)) << "B never got partitions";
+  EXPECT_EQ(Read(), 0) << "B loaded records while A still held batches of their partitions";
 
-  // B committed partitions that A's held batch also covers: refused, nothing loaded from it.
-  int64_t before = Read();
-  {
+  // A loads its batches: the revoke is answered and B gets its share, from checkpoints that include them.
+  later.insert(later.begin(), std::move(held));
+  for (auto& batch : later) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto out = warehouse_->LoadBatch(held, "f");
+    auto out = warehouse_->LoadBatch(*batch, "f");
     ASSERT_TRUE(out.ok());
-    EXPECT_EQ(*out, LoadOutcome::kStale);
+    ASSERT_EQ(*out, LoadOutcome::kLoaded);
   }
-  EXPECT_EQ(Read(), before);
-  a.Rejected(held);
-  later.clear();  // read in the stale epoch: the pipeline drops these too
+  for (auto& batch : later) a.Committed(*batch);
+  // More to read, for both.
+  ASSERT_TRUE(cluster_->Produce(kTopic, Messages(kMessages, 2 * kMessages), -1, kPartitions).ok());
   Counts a_counts;
   Status st = Consume(a, true, nullptr, deadline, a_counts);
+  b.join();
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(a_counts.stale, 0) << "after re-seeking, A reads from the checkpoints";
-  ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
+  ASSERT_TRUE(b_status.ok()) << b_status.ToString();
+  EXPECT_GT(b_counts.loaded, 0) << "B never got partitions";
+  EXPECT_EQ(a_counts.stale + b_counts.stale, 0) << "nobody had to be refused: the handover waited";
+  ExpectExactlyOnce(2 * kMessages, BadCount(0, 2 * kMessages));
   ExpectCheckpointsAtEnd(kPartitions);
 }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/batch.h"
 #include "core/config.h"
@@ -52,6 +53,9 @@ class Source {
   // True once a draining source has read everything there was (ingest --once ends when all are done).
   virtual bool Exhausted() const = 0;
 
+  // Called for every batch this source read once the loader is done with it (loaded, refused or dropped),
+  // before Committed or Rejected.
+  virtual void Settled(const Batch& batch) { (void)batch; }
   // Called after `batch` committed to the warehouse (Kafka: commit the offsets to Kafka for lag tools).
   virtual void Committed(const Batch& batch) { (void)batch; }
   // Called when the warehouse refused `batch` as stale (another consumer committed those offsets first):
@@ -60,6 +64,9 @@ class Source {
 
   // Asks a blocking Read to return soon. Thread-safe.
   virtual void Stop() { stopping_ = true; }
+
+  // The partitions this source reads now (Kafka: assigned; file: the files it names). Thread-safe.
+  virtual std::vector<std::string> Held() const { return {}; }
 
   // Lag in records or bytes behind the newest data, where known (-1 when not).
   virtual int64_t Lag() const { return -1; }

@@ -23,6 +23,12 @@ namespace sluice {
 
 enum class LoadOutcome { kLoaded, kDuplicate, kStale };
 
+// Which landed batches RecoverFromLanding completes: all (the default), or one source's.
+struct RecoveryScope {
+  std::string source;                    // empty: every source
+  std::set<std::string> skip_batch_ids;  // in flight in this process: its own loader completes them
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -74,8 +80,10 @@ class Warehouse {
   // folder or an S3 bucket), before the sources start.
   // Engines whose LoadBatch is one transaction have nothing to complete (DuckDB). ClickHouse loads a batch
   // in steps (rows, dead letters, ledger row) and re-sends landed batches that have no ledger row.
-  virtual Status RecoverFromLanding(const Config& config) {
-    (void)config;
+  // `scope` narrows it when several workers share the pipeline: a worker taking over a dead worker's Kafka
+  // partitions completes that source's landed batches first, skipping the ones it has in flight itself.
+  virtual Status RecoverFromLanding(const Config& config, const RecoveryScope& scope = {}) {
+    (void)config, (void)scope;
     return Status::Ok();
   }
 

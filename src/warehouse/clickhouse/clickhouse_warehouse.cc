@@ -463,7 +463,7 @@ uint64_t ClickHouseWarehouse::NextVersion() {
 
 // ---- Recovery ----
 
-Status ClickHouseWarehouse::RecoverFromLanding(const Config& config) {
+Status ClickHouseWarehouse::RecoverFromLanding(const Config& config, const RecoveryScope& scope) {
   LandingReader landing(OpenObjectStore(config));
   for (const auto& stream : config.streams) {
     ASSIGN_OR_RETURN(auto newest, client_->Query("SELECT toInt64(max(received_at)), count() FROM _sluice_batches "
@@ -482,9 +482,10 @@ Status ClickHouseWarehouse::RecoverFromLanding(const Config& config) {
     for (const auto& row : ids.rows) loaded.insert(row[0].value_or(""));
     std::vector<std::pair<Batch, std::string>> todo;
     for (const auto& l : landed) {
-      if (loaded.count(l.batch_id)) continue;
+      if (loaded.count(l.batch_id) || scope.skip_batch_ids.count(l.batch_id)) continue;
       auto batch = landing.Rebuild(l, &stream);
       if (!batch.ok()) return batch.status().WithContext("recovering " + l.manifest_path);
+      if (!scope.source.empty() && batch->source != scope.source) continue;
       todo.emplace_back(std::move(*batch), l.data_path);
     }
     // In the order they were read, so each passes the fence its successors depend on.

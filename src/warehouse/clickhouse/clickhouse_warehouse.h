@@ -61,7 +61,7 @@ class ClickHouseWarehouse : public Warehouse {
   // stale stays refused. Looks at landing days from the day before the stream's newest ledger row (the
   // last seven days for a stream without one): recovery follows a crash, and re-sending a block older than
   // the dedup window would duplicate it. Call before the sources start.
-  Status RecoverFromLanding(const Config& config) override;
+  Status RecoverFromLanding(const Config& config, const RecoveryScope& scope = {}) override;
 
   // Transforms (clickhouse_warehouse_transform.cc; README.md "Transforms"). Targets are MergeTree tables
   // (on a cluster one ReplicatedMergeTree kept whole on every server) PARTITION BY toDate(<bucket>); their
