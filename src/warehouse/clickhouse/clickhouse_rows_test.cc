@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/record_parser.h"
 #include "warehouse/clickhouse/clickhouse_client.h"
 #include "warehouse/clickhouse/clickhouse_readers.h"
 #include "warehouse/clickhouse/clickhouse_test_util.h"
@@ -58,7 +59,84 @@ TEST(ClickHouseRows, InsertNamesEveryColumn) {
   std::string sql = InsertSql("`db`.`raw_ev`", RawColumnsFor(c.streams[0]));
   EXPECT_EQ(sql,
             "INSERT INTO `db`.`raw_ev` (`ts`, `kind`, `n`, `actor`, `tags`, `items.sku`, `event_date`, `_extra`, "
-            "`_batch_id`, `_source`, `_partition`, `_offset`) FORMAT RowBinary");
+            "`_batch_id`, `_source`, `_partition`, `_offset`) FORMAT Native");
+  EXPECT_THAT(InsertSql("`db`.`raw_ev`", RawColumnsFor(c.streams[0]), BlockFormat::kRowBinary),
+              ::testing::EndsWith(") FORMAT RowBinary"));
+}
+
+// The order is the raw table's sorting key (ts in whole seconds, _partition, _offset), so the server finds
+// each block sorted; late rows are merged in wherever they fall.
+TEST(ClickHouseRows, RowsAreOrderedByTheTableSortingKeyWhateverTheOrderRead) {
+  Config c = testing::MakeConfig("/tmp");
+  const StreamConfig& s = c.streams[0];
+  auto b = std::make_unique<Batch>(&s);
+  b->source = "ev.http";
+  RecordParser parser(&s);
+  struct In {
+    std::string partition;
+    int64_t offset;
+    std::string ts;
+  };
+  // Within one second, micro-time order differs from (partition, offset) order.
+  std::vector<In> in = {{"p1", 5, "2026-11-01T10:00:00.900Z"}, {"p0", 7, "2026-11-01T10:00:00.100Z"},
+                        {"p0", 3, "2026-11-01T10:00:00.500Z"}, {"p1", 6, "2026-11-01T10:00:01Z"},
+                        {"p0", 8, "2026-10-31T23:59:59Z"},     {"p1", 7, "2026-11-01T10:00:00.950Z"},
+                        {"p0", 9, "2026-11-01T09:00:00Z"}};
+  for (const auto& r : in)
+    parser.Parse(R"({"ts":")" + r.ts + R"("})", b->PartitionIndex(r.partition), r.offset, r.offset + 1, *b);
+  ASSERT_EQ(b->rows(), in.size());
+  BlockPlan plan = PlanRawBlocks(*b);
+  std::vector<std::string> order;
+  for (uint32_t row : plan.order)
+    order.push_back(b->partition_names[b->row_partition[row]] + ":" + std::to_string(b->row_offset[row]));
+  EXPECT_EQ(order, (std::vector<std::string>{"p0:8", "p0:9", "p0:3", "p0:7", "p1:5", "p1:7", "p1:6"}));
+  ASSERT_EQ(plan.blocks.size(), 2u);  // 2026-10-31, then 2026-11-01
+  EXPECT_EQ(plan.blocks[0].rows(), 1u);
+  EXPECT_EQ(plan.blocks[1].event_date, plan.blocks[0].event_date + 1);
+}
+
+TEST(ClickHouseRows, NativeBlocksAreColumnsOfValuesAfterACountOfColumnsAndRows) {
+  Config c = testing::MakeConfig("/tmp");
+  const StreamConfig& s = c.streams[0];
+  auto b = testing::MakeBatch(s, 0, {R"({"ts":"2026-11-01T00:00:01Z","n":300,"tags":["ab"]})"});
+  std::vector<RawColumn> columns = RawColumnsFor(s);
+  std::vector<RawColumn> picked;
+  for (const auto& col : columns)
+    if (col.name == "ts" || col.name == "n" || col.name == "tags" || col.name == "_offset") picked.push_back(col);
+  picked.push_back({"gone", "Tuple(Nullable(String), Array(Int8))", RawColumn::Source::kAbsent});
+  auto blocks = EncodeRawBlocks(*b, picked);
+  ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
+  ASSERT_EQ(blocks->size(), 1u);
+  auto bytes = [](std::initializer_list<int> v) {
+    std::string out;
+    for (int c : v) out += static_cast<char>(c);
+    return out;
+  };
+  const std::string zero8(8, '\0');
+  // clang-format off
+  const std::string expected =
+      bytes({5, 1}) +                                                          // 5 columns, 1 row
+      bytes({2}) + "ts" + bytes({8}) + "DateTime" + bytes({0x01, 0x81, 0xe6, 0x6a}) +  // UInt32 seconds
+      bytes({1}) + "n" + bytes({15}) + "Nullable(Int64)" + bytes({0}) +       // null map,
+      bytes({0x2c, 0x01, 0, 0, 0, 0, 0, 0}) +                                 // then 300
+      bytes({4}) + "tags" + bytes({23}) + "Array(Nullable(String))" +
+      bytes({1, 0, 0, 0, 0, 0, 0, 0}) + bytes({0}) + bytes({2}) + "ab" +      // end offsets, null map, values
+      bytes({7}) + "_offset" + bytes({5}) + "Int64" + zero8 +                 // offset 0
+      bytes({4}) + "gone" + bytes({36}) + "Tuple(Nullable(String), Array(Int8))" +
+      bytes({1, 0}) + zero8;  // defaults: NULL (null map 1, value ''), then an empty array (end offset 0)
+  // clang-format on
+  EXPECT_EQ((*blocks)[0].data, expected);
+}
+
+TEST(ClickHouseRows, ATableWithAColumnNativeCannotEncodeIsSentAsRowBinary) {
+  Config c = testing::MakeConfig("/tmp");
+  std::vector<RawColumn> columns = RawColumnsFor(c.streams[0]);
+  EXPECT_EQ(FormatFor(columns), BlockFormat::kNative);
+  columns.push_back({"added_by_hand", "LowCardinality(String)", RawColumn::Source::kAbsent});
+  EXPECT_EQ(FormatFor(columns), BlockFormat::kRowBinary);
+  auto b = testing::MakeBatch(c.streams[0], 0, testing::Events(0, 3));
+  EXPECT_TRUE(EncodeRawBlocks(*b, columns, kMaxBlockRows, BlockFormat::kRowBinary).ok());
+  EXPECT_TRUE(EncodeRawBlocks(*b, columns, kMaxBlockRows, BlockFormat::kNative).status().IsInvalid());
 }
 
 TEST(ClickHouseClientErrors, CodesMapToWhatTheCallerShouldDo) {

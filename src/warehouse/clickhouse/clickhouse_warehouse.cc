@@ -39,9 +39,9 @@ std::string Int(int64_t v) { return std::to_string(v); }
 std::string QueryIdPrefix(const Batch& batch) { return "sluice:" + batch.stream().name + ":" + batch.id + ":"; }
 
 // "'2026-11-01', '2026-11-02'": the event days a batch's rows fall on, to prune partitions.
-std::string DayList(const std::vector<RowBlock>& blocks) {
+std::string DayList(const BlockPlan& plan) {
   std::set<int32_t> days;
-  for (const auto& b : blocks) days.insert(b.event_date);
+  for (const auto& b : plan.blocks) days.insert(b.event_date);
   std::string out;
   for (int32_t d : days) out += (out.empty() ? "" : ", ") + ChLiteral(FormatIsoDate(d));
   return out;
@@ -192,6 +192,7 @@ Status ClickHouseWarehouse::PrepareRawTable(const StreamConfig& s) {
       table.columns.push_back(std::move(c));  // a column whose field left the config gets its type's default
     }
   }
+  table.format = FormatFor(table.columns);
   raw_[s.name] = std::move(table);
   return Status::Ok();
 }
@@ -336,13 +337,13 @@ Status ClickHouseWarehouse::InsertWithRetries(const std::string& sql, std::strin
 
 Status ClickHouseWarehouse::SendRows(const Batch& batch, const RawTable& table, bool check_first) {
   if (batch.rows() == 0) return Status::Ok();
-  ASSIGN_OR_RETURN(std::vector<RowBlock> blocks, EncodeRawBlocks(batch, table.columns));
-  const std::string sql = InsertSql(table.insert_into, table.columns);
+  const BlockPlan plan = PlanRawBlocks(batch);
+  const std::string sql = InsertSql(table.insert_into, table.columns, table.format);
   const std::string prefix = QueryIdPrefix(batch);
   auto delivered = [&]() -> Result<int64_t> {
-    ASSIGN_OR_RETURN(auto r, client_->Query("SELECT count() FROM " + ChTable(options_.target, table.local) +
-                                            " WHERE event_date IN (" + DayList(blocks) +
-                                            ") AND _batch_id = " + ChLiteral(batch.id)));
+    ASSIGN_OR_RETURN(
+        auto r, client_->Query("SELECT count() FROM " + ChTable(options_.target, table.local) +
+                               " WHERE event_date IN (" + DayList(plan) + ") AND _batch_id = " + ChLiteral(batch.id)));
     return std::stoll(r.Scalar());
   };
   size_t first = 0;
@@ -351,15 +352,18 @@ Status ClickHouseWarehouse::SendRows(const Batch& batch, const RawTable& table, 
     RETURN_IF_ERROR(WaitNotRunning(prefix));
     ASSIGN_OR_RETURN(int64_t have, delivered());
     // Blocks go one after the other and each insert is atomic (one part), so what arrived is a prefix.
-    while (first < blocks.size() && sent < have) sent += static_cast<int64_t>(blocks[first++].rows);
+    while (first < plan.blocks.size() && sent < have) sent += static_cast<int64_t>(plan.blocks[first++].rows());
     if (sent != have)
       return Status::Internal("raw holds " + Int(have) + " rows of batch " + batch.id +
                               ", which no prefix of its blocks adds up to; not re-sending");
-    if (first > 0) spdlog::info("batch {}: {} of {} blocks had arrived before", batch.id, first, blocks.size());
+    if (first > 0) spdlog::info("batch {}: {} of {} blocks had arrived before", batch.id, first, plan.blocks.size());
   }
   const bool clustered = options_.target.clustered();
-  for (size_t i = first; i < blocks.size(); ++i) {
-    const int64_t before = sent, after = sent + static_cast<int64_t>(blocks[i].rows);
+  size_t largest = 0;
+  for (const auto& b : plan.blocks) largest = std::max(largest, b.rows());
+  block_buffer_.Reserve(EstimateBlockBytes(batch, table.columns, largest));
+  for (size_t i = first; i < plan.blocks.size(); ++i) {
+    const int64_t before = sent, after = sent + static_cast<int64_t>(plan.blocks[i].rows());
     std::function<Result<bool>()> landed;
     if (!clustered)
       landed = [&, before, after]() -> Result<bool> {
@@ -369,7 +373,13 @@ Status ClickHouseWarehouse::SendRows(const Batch& batch, const RawTable& table, 
         return Status::Internal("raw holds " + Int(have) + " rows of batch " + batch.id + ", expected " + Int(before) +
                                 " or " + Int(after));
       };
-    RETURN_IF_ERROR(InsertWithRetries(sql, blocks[i].data, prefix + "rows:" + Int(i), landed));
+    const int64_t t0 = NowMicros();
+    block_buffer_.Clear();
+    RETURN_IF_ERROR(EncodeBlock(batch, table.columns, plan, i, table.format, block_buffer_));
+    const int64_t t1 = NowMicros();
+    RETURN_IF_ERROR(InsertWithRetries(sql, block_buffer_.view(), prefix + "rows:" + Int(i), landed));
+    spdlog::debug("batch {} block {}: {} rows, {} bytes, encoded in {} ms, inserted in {} ms", batch.id, i,
+                  plan.blocks[i].rows(), block_buffer_.size(), (t1 - t0) / 1000, (NowMicros() - t1) / 1000);
     sent = after;
     RETURN_IF_ERROR(Fault("rows"));
   }

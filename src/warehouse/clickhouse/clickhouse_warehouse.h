@@ -2,7 +2,7 @@
 //
 // ClickHouse has no transactions, so a batch cannot be loaded in one. Exactly-once comes from ordering and
 // idempotence instead (README.md "Backend"):
-//   1. the batch's rows go as byte-stable RowBinary blocks (clickhouse_rows.h), each one insert;
+//   1. the batch's rows go as byte-stable Native blocks (clickhouse_rows.h), each one insert;
 //   2. then its dead letters, one block;
 //   3. then one ledger row in `_sluice_batches` carrying its checkpoints; Checkpoints() is, per partition,
 //      the max `next` over the source's ledger rows. Until that row exists, the batch is not loaded.
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "warehouse/clickhouse/clickhouse_client.h"
+#include "warehouse/clickhouse/clickhouse_rows.h"
 #include "warehouse/clickhouse/clickhouse_schema.h"
 #include "warehouse/warehouse.h"
 
@@ -114,9 +115,10 @@ class ClickHouseWarehouse : public Warehouse {
  private:
   enum class Mode { kLive, kReplay, kRecovery };
   struct RawTable {
-    std::string insert_into;         // the table inserts go to (Distributed on a cluster)
-    std::string local;               // the table holding this server's rows
-    std::vector<RawColumn> columns;  // as the table has them, with what fills each
+    std::string insert_into;                    // the table inserts go to (Distributed on a cluster)
+    std::string local;                          // the table holding this server's rows
+    std::vector<RawColumn> columns;             // as the table has them, with what fills each
+    BlockFormat format = BlockFormat::kNative;  // FormatFor(columns)
   };
 
   explicit ClickHouseWarehouse(Options options);
@@ -154,6 +156,7 @@ class ClickHouseWarehouse : public Warehouse {
   std::unique_ptr<ClickHouseClient> client_;
   std::string version_;
   std::map<std::string, RawTable> raw_;  // by stream name
+  ByteBuffer block_buffer_;              // the block being sent, kept across loads (its pages stay mapped)
   std::function<Status(std::string_view)> fault_hook_;
   uint64_t last_version_ = 0;
   // LedgerHead's last answer and the distinct batches with seq in (head - kLateLedgerWindow, head] then.

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "core/record_parser.h"
 #include "landing/landing_store.h"
 #include "landing/s3rver_test_server.h"
 #include "warehouse/clickhouse/clickhouse_rows.h"
@@ -144,6 +145,83 @@ streams:
   // `kind` left the config: its column stays (NULL now), the value is kept in _extra.
   EXPECT_EQ(Q("SELECT concat(toString(isNull(kind)), ' ', _extra) FROM raw_ev WHERE n = 9"),
             R"(1 {"kind":"now-extra"})");
+}
+
+// Native (what loads send) and RowBinary (the fallback) store the same rows: every kind of value, NULLs,
+// several partitions, and columns whose field left the config. And the blocks arrive in the table's order,
+// so the server skips its sort.
+TEST_F(ClickHouseSingle, NativeAndRowBinaryBlocksStoreTheSameRowsAndArriveSorted) {
+  auto rich = ParseConfig("landing: { path: " + landing_.path.string() + R"( }
+streams:
+  rich:
+    event_time: ts
+    schema: { ts: timestamp, n: int64, actor: { id: int64, login: string, geo: { cc: string, at: timestamp } },
+              tags: [string], score: float64, ok: bool, day: date, doc: json, grid: [[int64]],
+              items: [ { sku: string, qty: int64, parts: [string] } ] }
+    sources: [ { kind: http } ]
+)",
+                          "t.yaml");
+  ASSERT_TRUE(rich.ok()) << rich.status().ToString();
+  ASSERT_TRUE(w_->Prepare(*rich).ok());
+  // Columns no field fills (added by hand, or whose field left the config).
+  ASSERT_TRUE(
+      w_->Execute("ALTER TABLE raw_rich ADD COLUMN gone_tuple Tuple(Nullable(String), Array(Int32), Date)").ok());
+  ASSERT_TRUE(w_->Execute("ALTER TABLE raw_rich ADD COLUMN gone_u16 UInt16").ok());
+  ASSERT_TRUE(w_->Prepare(*rich).ok());
+  const StreamConfig& s = rich->streams[0];
+  std::vector<std::string> records = {
+      R"({"ts":"2026-11-02T10:00:00.700Z","n":-5,"actor":{"id":1,"login":"é\t\"x","geo":{"cc":"FR","at":"2026-11-02T09:00:00Z"}},"tags":["a",null,""],"score":-0.25,"ok":true,"day":"2026-11-02","doc":{"k":[1,2]},"grid":[[1,2],[],null,[3]],"items":[{"sku":"s1","qty":2,"parts":["p","q"]},{"sku":null}],"more":1})",
+      R"({"ts":"2026-11-02T10:00:00.100Z"})",
+      R"({"ts":"2026-11-01T23:59:59Z","actor":null,"tags":null,"items":[],"ok":false})",
+      R"({"ts":"2026-11-02T10:00:00.200Z","n":7,"actor":{"geo":null},"doc":"text","items":null})"};
+  std::vector<std::string> long_one = {R"({"ts":"2026-11-02T11:00:00Z","actor":{"login":")" + std::string(300, 'z') +
+                                       R"("}})"};
+  auto b = MakeBatch(s, 0, records, "p1", "rich.http");
+  auto more = MakeBatch(s, 0, long_one, "p0", "rich.http");  // a second partition: rows of both in one batch
+  for (size_t i = 0; i < more->rows(); ++i) {
+    RecordParser p(&s);
+    p.Parse(long_one[i], b->PartitionIndex("p0"), 0, 1, *b);
+  }
+  ASSERT_EQ(b->rows(), 5u);
+  // Parts written that the server had to sort (the ledger row's is trivially sorted).
+  auto unsorted_parts = [&]() {
+    return std::stoll(
+        Q("SELECT toString(sumIf(value, event = 'MergeTreeDataWriterBlocks') - sumIf(value, event = "
+          "'MergeTreeDataWriterBlocksAlreadySorted')) FROM system.events"));
+  };
+  const int64_t unsorted_before = unsorted_parts();
+  auto loaded = w_->LoadBatch(*b, "f");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(unsorted_parts(), unsorted_before);
+
+  // The same batch as RowBinary into a copy of the table.
+  ASSERT_TRUE(w_->Execute("CREATE TABLE raw_copy AS raw_rich").ok());
+  auto columns = w_->Query(
+      "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = "
+      "'raw_rich'");
+  ASSERT_TRUE(columns.ok());
+  std::vector<RawColumn> raw;
+  for (const auto& row : columns->rows) {
+    RawColumn c{*row[0], *row[1]};
+    for (const auto& want : RawColumnsFor(s))
+      if (want.name == c.name) c = want;
+    raw.push_back(c);
+  }
+  auto blocks = EncodeRawBlocks(*b, raw, kMaxBlockRows, BlockFormat::kRowBinary);
+  ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
+  for (const auto& block : *blocks)
+    ASSERT_TRUE(w_->client().Insert(InsertSql("raw_copy", raw, BlockFormat::kRowBinary), block.data).ok());
+  auto rows = [&](const std::string& table) {
+    auto r = w_->client().Send({.sql = "SELECT * FROM " + table + " ORDER BY _partition, _offset FORMAT TSV"});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : "";
+  };
+  const std::string native = rows("raw_rich");
+  EXPECT_EQ(native, rows("raw_copy"));
+  EXPECT_THAT(native, HasSubstr(std::string(300, 'z')));
+  EXPECT_THAT(native, HasSubstr("[[1,2],[],[],[3]]"));
+  EXPECT_EQ(Q("SELECT concat(toString(gone_tuple), ' ', toString(gone_u16)) FROM raw_rich WHERE n = 7"),
+            "(NULL,[],'0000-00-00') 0");
 }
 
 TEST_F(ClickHouseSingle, AFieldThatChangesTypeIsRefusedAtPrepare) {
