@@ -1,5 +1,6 @@
 // sluice ingest -c FILE --once: read every source to its end, load, transform, exit.
-// sluice run -c FILE [--listen HOST:PORT]: ingest and serve until SIGINT/SIGTERM (runtime/runtime.h).
+// sluice run -c FILE [--listen HOST:PORT] [--worker NAME]: ingest and serve until SIGINT/SIGTERM
+// (runtime/runtime.h); --worker names this process among several sharing the pipeline (coordination:).
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -16,6 +17,7 @@ int Ingest(const Args& args, bool once) {
   options.once = once;
   options.listen = args.Get("listen", config->listen);
   options.progress = !args.Has("quiet");
+  options.worker = args.Get("worker", "");
   auto summary = RunPipeline(*config, options);
   if (!summary.ok()) {
     spdlog::error("{}", summary.status().message());

@@ -7,7 +7,8 @@
 
 namespace sluice::cli {
 
-// sluice status -c FILE: per source, its checkpoints, lag where known, batches, rows and dead letters.
+// sluice status -c FILE: per source, its checkpoints, lag where known, batches, rows and dead letters; with
+// several workers, which worker reads which partitions and holds which leases.
 int StatusCommand(const Args& args) {
   auto config = LoadConfigFromArgs(args);
   if (!config) return 1;
@@ -48,6 +49,12 @@ int StatusCommand(const Args& args) {
   // Event time: hours behind the watermark (max event time minus allowed_lateness) are final.
   auto hours = RunQuery(*access, *config, queries.event_time);
   if (hours.ok()) std::printf("\nEvent time\n%s", FormatTable(*hours).c_str());
+  if (!config->zookeeper.empty()) {
+    if (Status st = PrintWorkers(*config); !st.ok()) {
+      std::fprintf(stderr, "workers: %s\n", st.message().c_str());
+      return 1;
+    }
+  }
   return 0;
 }
 

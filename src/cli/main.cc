@@ -17,9 +17,10 @@ usage: sluice COMMAND [options]
   demo                      generate sample events, ingest them into data/demo, print a summary, then
                             serve the dashboards until Ctrl-C [--listen HOST:PORT] [--no-serve] [--events N]
   run      -c FILE          ingest from every source and serve the API until SIGINT/SIGTERM
+                            [--listen HOST:PORT] [--worker NAME: one of several sharing the pipeline]
   ingest   -c FILE --once   read every source to its end, load it, exit
   query    -c FILE "SQL"    run SQL on the warehouse [--format table|csv|json]
-  status   -c FILE          per source: checkpoints, lag, batches, rows, dead letters
+  status   -c FILE          per source: checkpoints, lag, batches, rows, dead letters; workers and leases
   transform -c FILE         recompute rollups and models for newly loaded hours [--full-refresh] [--from T --to T]
   backfill -c FILE --stream S   reload landed batches into the warehouse (idempotent) [--from DAY --to DAY]
   explain  rollup NAME -c FILE   print the SQL generated for a rollup

@@ -23,7 +23,8 @@ class CollectorService {
   }
 };
 
-Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, WarehouseAccess warehouse) {
+Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, WarehouseAccess warehouse,
+                                                          WorkLeases* leases) {
   ASSIGN_OR_RETURN(std::vector<CollectorConfig> collectors, ReadCollectors(config.collectors, config.file));
   if (collectors.empty()) return std::shared_ptr<CollectorService>();
   auto service = std::make_shared<CollectorService>();
@@ -37,7 +38,9 @@ Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, 
     spdlog::info("collector {}: {} schedule \"{}\" ({})", c.name, c.kind, c.schedule->expression(),
                  c.schedule->time_zone());
   }
-  service->scheduler = std::make_unique<Scheduler>(std::move(scheduled), service->ledger.get());
+  SchedulerOptions options;
+  options.leases = leases;
+  service->scheduler = std::make_unique<Scheduler>(std::move(scheduled), service->ledger.get(), options);
   Scheduler* s = service->scheduler.get();
   service->ticker = std::jthread([s](std::stop_token stop) { s->RunUntilStopped(stop); });
   return service;

@@ -9,12 +9,15 @@
 #include "collect/warehouse_run_ledger.h"
 #include "core/config.h"
 #include "core/status.h"
+#include "core/work_leases.h"
 
 namespace sluice {
 
 class CollectorService;
 
-// Starts the configured collectors' scheduler; null when the config has no collectors.
-Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, WarehouseAccess warehouse);
+// Starts the configured collectors' scheduler; null when the config has no collectors. With `leases`
+// (several workers), each collector is scheduled only by the worker holding its lease.
+Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, WarehouseAccess warehouse,
+                                                          WorkLeases* leases = nullptr);
 
 }  // namespace sluice

@@ -1,6 +1,8 @@
 #include "runtime/runtime.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -12,6 +14,7 @@
 #include "runtime/collector_service.h"
 #include "runtime/progress.h"
 #include "runtime/stop_signals.h"
+#include "runtime/workers.h"
 #include "serve/exposure.h"
 #include "serve/server.h"
 #include "transform/transformer.h"
@@ -22,16 +25,31 @@ namespace {
 // Reader connections for the query API and dashboards: queries beyond these wait for a free one.
 constexpr size_t kReaderConnections = 4;
 
-// Transforms follow loads, debounced: at most one run a second, only when batches were loaded since.
-void RunTransformLoop(Pipeline& pipeline, Transformer& transformer, const std::atomic<bool>& finished) {
+// Transforms follow loads, debounced: at most one run a second, only when batches were loaded since. With
+// several workers every second: a group whose lease just passed to this worker may be behind even when
+// nothing new was loaded (its previous owner died mid-way).
+void RunTransformLoop(Pipeline& pipeline, Transformer& transformer, const TransformOptions& options,
+                      const std::atomic<bool>& finished) {
   while (!finished) {
     for (int i = 0; i < 10 && !finished; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     Status st = pipeline.WithWarehouse([&](Warehouse& w) -> Status {
       ASSIGN_OR_RETURN(bool fresh, transformer.HasNewBatches(w));
-      return fresh ? transformer.Run(w).status() : Status::Ok();
+      return fresh || options.leases ? transformer.Run(w, options).status() : Status::Ok();
     });
     if (!st.ok()) spdlog::warn("transform: {}", st.message());
   }
+}
+
+// What `sluice status` shows of this worker (published to ZooKeeper).
+std::string DescribeWorker(Pipeline& pipeline, const RuntimeOptions& options, int64_t started_us) {
+  nlohmann::json partitions = nlohmann::json::object();
+  for (const auto& [source, held] : pipeline.HeldPartitions()) partitions[source] = held;
+  return nlohmann::json{{"pid", ::getpid()},
+                        {"listen", options.listen},
+                        {"started", FormatIsoMicros(started_us)},
+                        {"partitions", partitions},
+                        {"queue", pipeline.queue_depth()}}
+      .dump();
 }
 
 }  // namespace
@@ -39,12 +57,16 @@ void RunTransformLoop(Pipeline& pipeline, Transformer& transformer, const std::a
 Result<RunSummary> RunPipeline(const Config& config, const RuntimeOptions& options) {
   // Who may reach the server is settled before anything is read: a refused exposure must not ingest first.
   if (!options.once) RETURN_IF_ERROR(ResolveServerToken(config, options.listen).status());
+  Metrics metrics;
+  // Several workers: join them first, so a second worker of the same name is refused before anything runs.
+  ASSIGN_OR_RETURN(WorkerSeat seat, TakeSeat(config, options.worker, metrics));
   ASSIGN_OR_RETURN(std::unique_ptr<Warehouse> warehouse, OpenWarehouse(config));
   RETURN_IF_ERROR(warehouse->Prepare(config));
   // Rollups and models are checked before anything is read: a bad one is an error at start.
   ASSIGN_OR_RETURN(std::unique_ptr<Transformer> transformer, Transformer::Create(config));
-  Metrics metrics;
-  Pipeline pipeline(config, *warehouse, metrics);
+  Pipeline pipeline(config, *warehouse, metrics, PipelineOptions{seat.name, seat.leases.get()});
+  TransformOptions transform_options;
+  transform_options.leases = seat.leases.get();
   InstallStopSignals();
   const int64_t t0 = NowMicros();
   RETURN_IF_ERROR(pipeline.Start(options.once));
@@ -63,13 +85,18 @@ Result<RunSummary> RunPipeline(const Config& config, const RuntimeOptions& optio
     server = std::make_unique<Server>(config, pipeline, *readers);
     if (Status st = server->Start(options.listen); !st.ok()) return abort(st);
     // Scheduled API collectors run beside ingestion, loading through the loader's warehouse.
-    auto started = StartCollectors(config, [&](const auto& fn) { return pipeline.WithWarehouse(fn); });
+    auto started =
+        StartCollectors(config, [&](const auto& fn) { return pipeline.WithWarehouse(fn); }, seat.leases.get());
     if (!started.ok()) {
       server->Stop();
       return abort(started.status());
     }
     collectors = std::move(*started);
   }
+  std::unique_ptr<StatusPublisher> publisher;
+  if (seat.coordinator)
+    publisher = std::make_unique<StatusPublisher>(seat.coordinator.get(),
+                                                  [&] { return DescribeWorker(pipeline, options, t0); });
   Progress progress(metrics, config);
   if (options.progress) progress.Start();
   std::atomic<bool> finished{false};
@@ -84,7 +111,8 @@ Result<RunSummary> RunPipeline(const Config& config, const RuntimeOptions& optio
     }
   });
   std::thread transforms;
-  if (!options.once) transforms = std::thread([&] { RunTransformLoop(pipeline, *transformer, finished); });
+  if (!options.once)
+    transforms = std::thread([&] { RunTransformLoop(pipeline, *transformer, transform_options, finished); });
   if (!options.once)
     while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   collectors.reset();  // before the loader stops: runs in flight are asked to stop and awaited
@@ -93,7 +121,7 @@ Result<RunSummary> RunPipeline(const Config& config, const RuntimeOptions& optio
   watcher.join();
   if (transforms.joinable()) transforms.join();
   if (st.ok()) {
-    auto report = transformer->Run(*warehouse);
+    auto report = transformer->Run(*warehouse, transform_options);
     if (!report.ok())
       st = report.status().WithContext("transform");
     else if (report->tables_changed > 0)
@@ -101,6 +129,7 @@ Result<RunSummary> RunPipeline(const Config& config, const RuntimeOptions& optio
                    report->hours_recomputed);
   }
   if (server) server->Stop();
+  publisher.reset();
   progress.Finish();
   RETURN_IF_ERROR(st);
   RunSummary summary;

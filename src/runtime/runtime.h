@@ -2,6 +2,7 @@
 // prepared and completed from landing, the pipeline (sources and loader), the HTTP server with its readers
 // and the collectors' scheduler (run), the transform loop (a second after new batches; --once transforms at
 // the end), progress, and a graceful stop on SIGINT/SIGTERM (open batches are cut and loaded first).
+// With `coordination:` it runs as one of several workers (runtime/workers.h).
 // Thread-safety: RunPipeline blocks the calling thread; it starts and joins its own threads.
 #pragma once
 
@@ -17,6 +18,7 @@ struct RuntimeOptions {
   bool once = false;     // read every source to its end, load, transform, return (ingest --once)
   std::string listen;    // run: where the server listens (host:port)
   bool progress = true;  // print a progress line every second
+  std::string worker;    // --worker: this process's name among the workers sharing the pipeline
 };
 
 struct RunSummary {
