@@ -16,6 +16,8 @@
 #include "warehouse/clickhouse/clickhouse_rows.h"
 #include "warehouse/clickhouse/clickhouse_warehouse.h"
 
+#include <optional>
+
 namespace sluice {
 namespace {
 
@@ -46,14 +48,22 @@ Status ClickHouseWarehouse::CreateOrReplaceView(const std::string& name, const s
   // SQL did not change is left alone (on a cluster each DDL is a round trip through the DDL queue).
   const std::string tag = "sluice:" + Digest(select);
   const ClickHouseTarget& t = options_.target;
-  ASSIGN_OR_RETURN(auto have, client_->Query("SELECT position(create_table_query, " + ChLiteral(tag) +
-                                             ") > 0 FROM system.tables WHERE database = " + ChLiteral(t.database) +
-                                             " AND name = " + ChLiteral(name)));
-  if (!have.rows.empty() && have.Scalar() == "1") return Status::Ok();
-  if (!have.rows.empty())
-    RETURN_IF_ERROR(client_->Execute("DROP TABLE IF EXISTS " + ChTable(t, name) + OnClusterClause(t)));
-  return client_->Execute("CREATE VIEW " + ChTable(t, name) + OnClusterClause(t) + " AS SELECT * FROM (" + select +
-                          ") WHERE " + ChLiteral(tag) + " != ''");
+  auto current = [&]() -> Result<std::optional<bool>> {  // nullopt: no such view; else whether it is this SQL
+    ASSIGN_OR_RETURN(auto have, client_->Query("SELECT position(create_table_query, " + ChLiteral(tag) +
+                                               ") > 0 FROM system.tables WHERE database = " + ChLiteral(t.database) +
+                                               " AND name = " + ChLiteral(name)));
+    if (have.rows.empty()) return std::optional<bool>();
+    return std::optional<bool>(have.Scalar() == "1");
+  };
+  ASSIGN_OR_RETURN(auto have, current());
+  if (have && *have) return Status::Ok();
+  if (have) RETURN_IF_ERROR(client_->Execute("DROP TABLE IF EXISTS " + ChTable(t, name) + OnClusterClause(t)));
+  Status created = client_->Execute("CREATE VIEW " + ChTable(t, name) + OnClusterClause(t) + " AS SELECT * FROM (" +
+                                    select + ") WHERE " + ChLiteral(tag) + " != ''");
+  if (created.ok()) return created;
+  // Several workers start at once: another one may have just created the same view.
+  ASSIGN_OR_RETURN(auto now, current());
+  return now && *now ? Status::Ok() : created;
 }
 
 Status ClickHouseWarehouse::PrepareTransforms(const Config& config) {
