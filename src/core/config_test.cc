@@ -70,6 +70,42 @@ TEST(ConfigTest, MissingRequiredFieldsNameTheirParent) {
   EXPECT_NE(m.find("streams.s.sources[0].topic: required field is missing"), std::string::npos) << m;
 }
 
+TEST(ConfigTest, WorkersCoordinationAndFileSourceOwners) {
+  auto c = ParseConfig(R"(
+coordination: { zookeeper: "127.0.0.1:2181", root: /sluice/prod, lease_timeout: 10s }
+streams:
+  ev:
+    event_time: ts
+    schema: { ts: timestamp }
+    sources:
+      - { kind: file, path: in, worker: w2 }
+      - { kind: http }
+)",
+                       "t.yaml", "/base");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->zookeeper, "127.0.0.1:2181");
+  EXPECT_EQ(c->coordination_root, "/sluice/prod");
+  EXPECT_EQ(c->lease_timeout_us, 10'000'000);
+  EXPECT_EQ(c->streams[0].sources[0].worker, "w2");
+
+  auto bad = ParseConfig(R"(
+coordination: { root: "sluice/", lease_timeout: 1s }
+streams:
+  ev:
+    event_time: ts
+    schema: { ts: timestamp }
+    sources:
+      - { kind: http, worker: w1 }
+)",
+                         "bad.yaml");
+  ASSERT_FALSE(bad.ok());
+  const std::string& m = bad.status().message();
+  EXPECT_NE(m.find("bad.yaml:2:15: coordination.zookeeper"), std::string::npos) << m;
+  EXPECT_NE(m.find("coordination.root"), std::string::npos) << m;
+  EXPECT_NE(m.find("coordination.lease_timeout: must be between 2s and 10m"), std::string::npos) << m;
+  EXPECT_NE(m.find("streams.ev.sources[0].worker: only file sources belong to one worker"), std::string::npos) << m;
+}
+
 TEST(ConfigTest, YamlSyntaxErrorHasPosition) {
   auto c = ParseConfig("streams: {\n  a: [\n", "syn.yaml");
   ASSERT_FALSE(c.ok());

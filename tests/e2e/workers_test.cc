@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -297,6 +298,31 @@ TEST_F(WorkersTest, HttpBodiesSpreadOverTwoWorkersOneKilledAreEachLoadedOnce) {
     complete += Q("SELECT count() FROM raw_ev WHERE body = " + std::to_string(body)) == std::to_string(kPerBody);
   EXPECT_EQ(complete, static_cast<int>(acknowledged.size()));
   EXPECT_EQ(Q("SELECT arrayStringConcat(arraySort(groupUniqArray(_partition)), ',') FROM raw_ev"), "http/a,http/b");
+}
+
+TEST_F(WorkersTest, AFileSourceIsReadByOneWorkerAndTakenOverWhenItDies) {
+  std::filesystem::create_directories(Path("in"));
+  ASSERT_EQ(RunSluice({"gen", "--events", "20000", "--seed", "3", "--out", Path("in/a.ndjson")}).exit_code, 0);
+  std::string config = Config(
+      "streams:\n  tracking:\n    event_time: ts\n"
+      "    schema: { ts: timestamp, ad_id: int64, website_id: int64, event: string, session: string, country: string, ua: string }\n"
+      "    sources: [ { kind: file, path: in, follow: true } ]\n    batch: { max_records: 1000, max_wait: 200ms }\n");
+  StartWorker(config, "x");
+  StartWorker(config, "y");
+  EXPECT_EQ(WaitFor("SELECT count() FROM raw_tracking", "20000", seconds(60)), "20000");
+  // Exactly one of them holds the source's lease.
+  std::string status = RunSluice({"status", "-c", config}).output;
+  std::smatch owner;
+  ASSERT_TRUE(std::regex_search(status, owner, std::regex(R"(source:tracking\.file\s+(\w+))"))) << status;
+  const std::string first = owner[1], other = first == "x" ? "y" : "x";
+  Kill9(first);
+  // More data while its owner is dead: the other worker takes the lease over within the lease timeout (4 s)
+  // and reads on from the checkpoints.
+  ASSERT_EQ(RunSluice({"gen", "--events", "10000", "--seed", "4", "--out", Path("in/b.ndjson")}).exit_code, 0);
+  EXPECT_EQ(WaitFor("SELECT count() FROM raw_tracking", "30000", seconds(60)), "30000") << Tail(LogOf(other));
+  EXPECT_NE(Tail(LogOf(other), 1 << 20).find("holding source:tracking.file"), std::string::npos);
+  StopCleanly(other);
+  EXPECT_EQ(Q("SELECT uniqExact(_partition, _offset) FROM raw_tracking"), "30000");
 }
 
 }  // namespace
