@@ -277,7 +277,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
     return r.ToStatus();
   }
   r.CheckKeys(root, "", {"warehouse", "landing", "server", "streams", "rollups", "collectors", "models",
-                         "dashboards", "coordination", "marts"});
+                         "dashboards", "coordination", "marts", "reports"});
   YAML::Node w = root["warehouse"];
   if (w.IsDefined()) {
     c.warehouse_kind = r.String(w, "kind", "warehouse").value_or("duckdb");
@@ -328,6 +328,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
   }
   c.rollups = root["rollups"];
   c.collectors = root["collectors"];
+  c.reports = root["reports"];
   c.marts = root["marts"];
   if (root["models"].IsDefined()) c.models_dir = c.Resolve(r.String(root, "models", "").value_or(""));
   if (root["dashboards"].IsDefined()) c.dashboards_dir = c.Resolve(r.String(root, "dashboards", "").value_or(""));

@@ -84,6 +84,7 @@ struct Config {
   std::vector<StreamConfig> streams;
   std::string models_dir, dashboards_dir;
   YAML::Node rollups, collectors;  // read by src/transform and src/collect
+  YAML::Node reports;              // read by src/reports
   YAML::Node marts;                // read by src/marts
 
   const StreamConfig* FindStream(std::string_view name) const;
