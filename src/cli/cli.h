@@ -49,6 +49,8 @@ int Validate(const Args& args);
 int Ingest(const Args& args, bool once);
 int Query(const Args& args);
 int StatusCommand(const Args& args);
+// The columns of the terminal stdout writes to (COLUMNS when set), 0 when stdout is not a terminal.
+size_t TerminalWidth();
 // The Workers and Leases sections of `sluice status` (status_workers.cc), read from ZooKeeper.
 Status PrintWorkers(const Config& config);
 int Gen(const Args& args);

@@ -1,4 +1,6 @@
 #include <httplib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <simdjson.h>
 
 #include <cstdio>
@@ -7,6 +9,14 @@
 #include "cli/cli.h"
 
 namespace sluice::cli {
+
+size_t TerminalWidth() {
+  if (!::isatty(STDOUT_FILENO)) return 0;
+  if (const char* columns = std::getenv("COLUMNS"); columns && std::atoi(columns) > 0)
+    return static_cast<size_t>(std::atoi(columns));
+  struct winsize ws {};
+  return ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 0;
+}
 
 Args ParseArgs(int argc, char** argv, int first, const std::vector<std::string>& boolean_flags) {
   Args a;

@@ -23,7 +23,7 @@ int Query(const Args& args) {
     std::fprintf(stderr, "%s\n", r.status().message().c_str());
     return 1;
   }
-  std::fputs(FormatResult(*r, args.Get("format", "table")).c_str(), stdout);
+  std::fputs(FormatResult(*r, args.Get("format", "table"), TerminalWidth()).c_str(), stdout);
   if (r->truncated)
     std::fprintf(stderr, "note: the result was cut at %zu rows (server.max_rows)\n", r->rows.size());
   return 0;

@@ -16,7 +16,8 @@ size_t Width(const std::string& s) {
 
 bool IsNumericType(const std::string& t) {
   return t == "BIGINT" || t == "INTEGER" || t == "SMALLINT" || t == "TINYINT" || t == "HUGEINT" || t == "UBIGINT" ||
-         t == "DOUBLE" || t == "FLOAT" || t == "DECIMAL";
+         t == "UINTEGER" || t == "USMALLINT" || t == "UTINYINT" || t == "UHUGEINT" || t == "DOUBLE" || t == "FLOAT" ||
+         t == "DECIMAL";
 }
 
 // One cell as JSON: numbers and booleans unquoted (but NaN and infinities, which JSON lacks), JSON as is.
@@ -32,20 +33,53 @@ void AppendJsonCell(std::string& out, const QueryResult& r, size_t c, const std:
     AppendJsonString(out, *v);
 }
 
+// The first `n` code points of `s`.
+std::string Prefix(const std::string& s, size_t n) {
+  size_t i = 0;
+  for (size_t seen = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && seen++ == n) break;
+  }
+  return s.substr(0, i);
+}
+
+// Narrows the widest columns until the line (cells plus two spaces between them) fits `max_width`; no
+// column goes below kMinColumn (a cut cell must still say something).
+void FitColumns(std::vector<size_t>& w, size_t max_width) {
+  constexpr size_t kMinColumn = 8;
+  auto total = [&] {
+    size_t t = w.empty() ? 0 : 2 * (w.size() - 1);
+    for (size_t x : w) t += x;
+    return t;
+  };
+  while (total() > max_width) {
+    size_t widest = 0;
+    for (size_t c = 1; c < w.size(); ++c)
+      if (w[c] > w[widest]) widest = c;
+    if (w[widest] <= kMinColumn) return;
+    size_t second = kMinColumn;
+    for (size_t c = 0; c < w.size(); ++c)
+      if (c != widest) second = std::max(second, std::min(w[c], w[widest]));
+    size_t cut = std::min(total() - max_width, w[widest] - second);
+    w[widest] -= std::max<size_t>(cut, 1);
+  }
+}
+
 }  // namespace
 
-std::string FormatTable(const QueryResult& r) {
+std::string FormatTable(const QueryResult& r, size_t max_width) {
   std::vector<size_t> w(r.columns.size());
   for (size_t c = 0; c < r.columns.size(); ++c) w[c] = Width(r.columns[c]);
   for (const auto& row : r.rows)
     for (size_t c = 0; c < row.size(); ++c) w[c] = std::max(w[c], Width(row[c].value_or("NULL")));
-  auto line = [&](const std::vector<std::string>& cells, bool header) {
+  if (max_width > 0) FitColumns(w, max_width);
+  auto line = [&](const std::vector<std::string>& given, bool header) {
     std::string out;
-    for (size_t c = 0; c < cells.size(); ++c) {
+    for (size_t c = 0; c < given.size(); ++c) {
+      std::string cell = Width(given[c]) > w[c] ? Prefix(given[c], w[c] - 1) + "\u2026" : given[c];
       if (c) out += "  ";
-      std::string pad(w[c] - Width(cells[c]), ' ');
+      std::string pad(w[c] - Width(cell), ' ');
       bool right = !header && c < r.types.size() && IsNumericType(r.types[c]);
-      out += right ? pad + cells[c] : cells[c] + (c + 1 < cells.size() ? pad : "");
+      out += right ? pad + cell : cell + (c + 1 < given.size() ? pad : "");
     }
     return out + "\n";
   };
@@ -121,10 +155,10 @@ std::string FormatJsonColumns(const QueryResult& r) {
   return out + "]}\n";
 }
 
-std::string FormatResult(const QueryResult& r, const std::string& format) {
+std::string FormatResult(const QueryResult& r, const std::string& format, size_t max_width) {
   if (format == "csv") return FormatCsv(r);
   if (format == "json") return FormatJson(r);
-  return FormatTable(r);
+  return FormatTable(r, max_width);
 }
 
 }  // namespace sluice

@@ -3,8 +3,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "core/record_parser.h"
+#include "core/time.h"
 #include "warehouse/duckdb/duckdb_internal.h"
 
 namespace sluice {
@@ -34,6 +36,26 @@ void AppendDuckDbText(std::string& out, duckdb_value value) {
   if (text) out += text;
   duckdb_free(text);
   duckdb_destroy_value(&value);
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 | uint8_t(bytes[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += kAlphabet[(v >> k) & 63];
+  }
+  if (i < bytes.size()) {
+    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
+    if (i + 1 < bytes.size()) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
 }
 
 duckdb_hugeint WidenToHugeint(int64_t v) {
@@ -128,7 +150,15 @@ void AppendScalar(std::string& out, duckdb_vector vec, const CellType& t, uint64
     case DUCKDB_TYPE_TIMESTAMP:
       return AppendDuckDbText(out, duckdb_create_timestamp(At<duckdb_timestamp>(vec, row)));
     case DUCKDB_TYPE_TIMESTAMP_TZ:
-      return AppendDuckDbText(out, duckdb_create_timestamp_tz(At<duckdb_timestamp>(vec, row)));
+    {
+      // An instant: ISO-8601 in UTC ("2026-01-02T03:04:05Z"), whatever the session's time zone.
+      const int64_t us = At<duckdb_timestamp>(vec, row).micros;
+      if (us == std::numeric_limits<int64_t>::max() || us == -std::numeric_limits<int64_t>::max())
+        out += us > 0 ? "infinity" : "-infinity";
+      else
+        out += FormatIsoMicros(us);
+      return;
+    }
     case DUCKDB_TYPE_TIMESTAMP_S:
       return AppendDuckDbText(out, duckdb_create_timestamp_s(At<duckdb_timestamp_s>(vec, row)));
     case DUCKDB_TYPE_TIMESTAMP_MS:
@@ -149,9 +179,10 @@ void AppendScalar(std::string& out, duckdb_vector vec, const CellType& t, uint64
       return;
     }
     case DUCKDB_TYPE_BLOB: {
+      // Bytes are not text: base64 (RFC 4648), which CSV, JSON and terminals all carry unharmed.
       auto& s = const_cast<duckdb_string_t&>(At<duckdb_string_t>(vec, row));
-      const auto* data = reinterpret_cast<const uint8_t*>(duckdb_string_t_data(&s));
-      return AppendDuckDbText(out, duckdb_create_blob(data, duckdb_string_t_length(s)));
+      out += Base64Encode(std::string_view(duckdb_string_t_data(&s), duckdb_string_t_length(s)));
+      return;
     }
     case DUCKDB_TYPE_ENUM: {
       uint64_t index = t.internal == DUCKDB_TYPE_UTINYINT    ? At<uint8_t>(vec, row)
