@@ -212,6 +212,7 @@ Status Transformer::RunTarget(Warehouse& w, const TransformTarget& t, bool full,
                  lease_of_.at(t.name), t0, NowMicros());
   if (write.kind == TargetWrite::Kind::kCursorOnly) return Status::Ok();
   ++report.tables_changed;
+  report.changed[t.name] = TargetChange{full, full ? std::set<int64_t>{} : hours};
   std::string what = full ? "rebuilt" : "recomputed " + std::to_string(hours.size()) + " hour(s)";
   if (!full) report.hours_recomputed += static_cast<int64_t>(hours.size());
   double ms = (NowMicros() - t0) / 1000.0;

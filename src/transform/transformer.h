@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,12 +44,19 @@ struct TransformOptions {
   WorkLeases* leases = nullptr;  // several workers: transform only the groups held (null: all of them)
 };
 
+// What one run did to one target (TransformReport::changed), for what mirrors it (marts).
+struct TargetChange {
+  bool rebuilt = false;     // rebuilt whole
+  std::set<int64_t> hours;  // otherwise: the event hours recomputed (hour starts, micros)
+};
+
 struct TransformReport {
   int64_t to_seq = 0;              // batches up to this seq are now absorbed by every target
   int tables_changed = 0;          // targets rebuilt or recomputed
   int64_t hours_recomputed = 0;    // distinct hours recomputed incrementally, summed over targets
   std::vector<std::string> lines;  // one per changed target, for the CLI
   int skipped_groups = 0;          // target groups another worker holds (WorkLeases)
+  std::map<std::string, TargetChange> changed;  // per target rebuilt or recomputed (not cursor-only moves)
 };
 
 class Transformer {
