@@ -161,12 +161,18 @@ Result<std::vector<ScheduledCollector>> ScheduleReports(const Config& config, co
   if (std::any_of(reports.begin(), reports.end(), [](const ReportConfig& r) { return !r.chart.empty(); })) {
     ASSIGN_OR_RETURN(dashboards, LoadDashboards(config));
   }
+  // Every chart reference is resolved before any connection is opened: a config error costs nothing.
+  std::vector<std::string> sqls;
+  for (const ReportConfig& r : reports) {
+    ASSIGN_OR_RETURN(std::string sql, ResolveReportSql(r, dashboards));
+    sqls.push_back(std::move(sql));
+  }
   ReportRunOptions options;
   ASSIGN_OR_RETURN(options.readers, Context(open_readers(), "reports need reader connections"));
   options.landing = std::move(landing);
-  for (const ReportConfig& r : reports) {
-    ASSIGN_OR_RETURN(std::string sql, ResolveReportSql(r, dashboards));
-    out.push_back(MakeScheduledReport(r, std::move(sql), options));
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const ReportConfig& r = reports[i];
+    out.push_back(MakeScheduledReport(r, std::move(sqls[i]), options));
     spdlog::info("report {}: {} on schedule \"{}\" ({})", r.name, ReportFormatName(r.format),
                  r.schedule->expression(), r.schedule->time_zone());
   }
