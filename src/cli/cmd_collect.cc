@@ -89,6 +89,13 @@ int RunCollectorNow(const CollectorConfig& collector, std::shared_ptr<ObjectStor
     return 1;
   }
   const RunRecord& r = **last;
+  if (r.status == RunStatus::kPartial) {
+    // Exit 1 like a failure, so a cron job notices; what could be collected is loaded.
+    std::printf("collector %s: run %s partial, %lld rows; failed: %s\n", name.c_str(), r.run_id.c_str(),
+                static_cast<long long>(r.rows), r.error.c_str());
+    if (!summary.evidence_file.empty()) std::printf("  evidence %s\n", summary.evidence_file.c_str());
+    return 1;
+  }
   if (r.status != RunStatus::kSucceeded) {
     std::printf("collector %s: run %s %s: %s\n", name.c_str(), r.run_id.c_str(), RunStatusName(r.status),
                 r.error.c_str());

@@ -7,7 +7,8 @@
 
 namespace sluice::cli {
 
-// sluice status -c FILE: per source, its checkpoints, lag where known, batches, rows and dead letters; with
+// sluice status -c FILE: per source, its checkpoints, lag where known, batches, rows and dead letters; per
+// collector its latest run (partial and failed ones stand out) and count of runs not succeeded; with
 // several workers, which worker reads which partitions and holds which leases.
 int StatusCommand(const Args& args) {
   auto config = LoadConfigFromArgs(args);
@@ -49,6 +50,9 @@ int StatusCommand(const Args& args) {
   // Event time: hours behind the watermark (max event time minus allowed_lateness) are final.
   auto hours = RunQuery(*access, *config, queries.event_time);
   if (hours.ok()) std::printf("\nEvent time\n%s", FormatTable(*hours).c_str());
+  // Collectors: each one's latest run (succeeded, partial or failed) and how many runs did not succeed.
+  auto runs = RunQuery(*access, *config, queries.collectors);
+  if (runs.ok() && !runs->rows.empty()) std::printf("\nCollectors\n%s", FormatTable(*runs).c_str());
   if (!config->zookeeper.empty()) {
     if (Status st = PrintWorkers(*config); !st.ok()) {
       std::fprintf(stderr, "workers: %s\n", st.message().c_str());

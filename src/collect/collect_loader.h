@@ -19,6 +19,19 @@ namespace sluice {
 // <run>~2.json: PutVersioned), and returns its locator (a path, or s3://bucket/key).
 Result<std::string> LandCollectorOutput(ObjectStore& landing, const std::string& collector,
                                         const std::string& run_id, TimePoint at, const CollectorOutput& out);
+// Lands the evidence of `out.failed` beside the run, as collect/<collector>/dt=.../<run>.failed.json: per
+// failed part its name, error, URL (redacted), status, content type and raw body as text, capped at
+// kEvidenceBodyCap bytes (with the full length). Request headers are never landed. Returns its locator, ""
+// when no part failed.
+inline constexpr size_t kEvidenceBodyCap = 64 * 1024;
+Result<std::string> LandFailureEvidence(ObjectStore& landing, const std::string& collector,
+                                        const std::string& run_id, TimePoint at, const CollectorOutput& out);
+
+// The run's notes for `_sluice_runs.notes`, as a JSON object: pages_fetched, served_from_cache,
+// rate_limit_waits, skipped [{part, what, reason}], failed [{part, error}], messages, and `landed` and
+// `evidence` when given.
+nlohmann::json CollectorNotes(const CollectorOutput& out, const std::string& landed, const std::string& evidence);
+
 // The same into the local folder `landing_root`.
 Result<std::string> LandCollectorOutput(const std::string& landing_root, const std::string& collector,
                                         const std::string& run_id, TimePoint at, const CollectorOutput& out);

@@ -12,6 +12,7 @@ namespace sluice {
 Result<CollectorRunSummary> RunCollector(const CollectorConfig& config, const RunContext& ctx,
                                          const CollectorRunOptions& options) {
   HttpClientOptions http;
+  http.api_name = config.kind == "github" ? "GitHub" : config.kind == "dockerhub" ? "Docker Hub" : config.name;
   http.base_url = config.base_url;
   http.token_env = config.token_env;
   http.max_attempts = config.max_attempts;
@@ -42,11 +43,24 @@ Result<CollectorRunSummary> RunCollector(const CollectorConfig& config, const Ru
   CollectorRunSummary summary;
   summary.notes = out->notes;
   for (const auto& [table, rows] : out->rows) summary.rows_per_table[table] = static_cast<int64_t>(rows.size());
+  for (const FailedPart& f : out->failed) summary.failed_parts.push_back(f.part + ": " + f.error.message());
   // Raw first: the landed responses are what a table is rebuilt from if loading fails.
-  ASSIGN_OR_RETURN(summary.landed_file,
-                   options.landing
-                       ? LandCollectorOutput(*options.landing, config.name, ctx.run_id, ctx.scheduled, *out)
-                       : LandCollectorOutput(options.landing_root, config.name, ctx.run_id, ctx.scheduled, *out));
+  std::shared_ptr<ObjectStore> landing = options.landing;
+  if (!landing) landing = std::make_shared<LocalObjectStore>(options.landing_root);
+  ASSIGN_OR_RETURN(summary.landed_file, LandCollectorOutput(*landing, config.name, ctx.run_id, ctx.scheduled, *out));
+  ASSIGN_OR_RETURN(summary.evidence_file, LandFailureEvidence(*landing, config.name, ctx.run_id, ctx.scheduled, *out));
+  summary.notes_json = CollectorNotes(*out, summary.landed_file, summary.evidence_file).dump();
+  if (ctx.report) {
+    ctx.report->notes = summary.notes_json;
+    ctx.report->failed_parts = summary.failed_parts;
+  }
+  if (!out->failed.empty() && out->parts_ok == 0) {
+    // Nothing was collected in full: the run failed, with its evidence landed.
+    Status first = out->failed[0].error;
+    if (out->failed.size() > 1)
+      first = first.WithContext("all " + std::to_string(out->failed.size()) + " parts failed, the first");
+    return first;
+  }
   RETURN_IF_ERROR(options.warehouse([&](Warehouse& w) -> Status {
     auto loaded = LoadCollectorOutput(w, *out);
     if (!loaded.ok()) return loaded.status();

@@ -33,10 +33,16 @@ struct CollectorRunSummary {
   std::map<std::string, int64_t> rows_per_table;
   int64_t rows = 0;
   std::string landed_file;
+  std::string evidence_file;               // the failed parts' responses (LandFailureEvidence), or ""
   std::vector<std::string> notes;
+  std::vector<std::string> failed_parts;   // "part: error"; non-empty with rows loaded: a partial run
+  std::string notes_json;                  // CollectorNotes, as stored in `_sluice_runs.notes`
 };
 
 // Collects, lands and loads one run of `config` described by `ctx` (run id, slot, stop token, clock).
+// Parts that fail (a repository, a page) are landed as evidence beside the run and listed in
+// failed_parts while the others load; when every part failed the run fails. ctx.report, when set, gets the
+// failed parts and the notes, also for a failed run.
 Result<CollectorRunSummary> RunCollector(const CollectorConfig& config, const RunContext& ctx,
                                          const CollectorRunOptions& options);
 

@@ -132,14 +132,130 @@ TEST_F(CollectorsTest, GitHubWithoutTokenSkipsTrafficAndTotals) {
   EXPECT_EQ(out->notes[0], "no token: traffic and issue/PR totals skipped (set SLUICE_TEST_UNSET_TOKEN)");
 }
 
-TEST_F(CollectorsTest, GitHubMissingRepositoryFailsTheRun) {
+TEST_F(CollectorsTest, GitHubMissingRepositoryIsAFailedPartWithItsResponse) {
   ASSERT_TRUE(server_.Start());  // nothing served: every path is a 404
   HttpClient client(Options());
   auto out = CollectGitHub(client, GitHubCollectorConfig{"", {"acme/gone"}}, "github/run3", collected_at_);
-  ASSERT_FALSE(out.ok());
-  EXPECT_TRUE(out.status().IsNotFound());
-  EXPECT_EQ(out.status().message().rfind("github acme/gone: GET " + server_.base_url() + "/repos/acme/gone: HTTP 404", 0), 0u)
-      << out.status().message();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->parts_ok, 0);
+  ASSERT_EQ(out->failed.size(), 1u);
+  EXPECT_EQ(out->failed[0].part, "acme/gone");
+  EXPECT_TRUE(out->failed[0].error.IsNotFound());
+  EXPECT_EQ(out->failed[0].error.message().rfind("github acme/gone: GET " + server_.base_url() + "/repos/acme/gone: HTTP 404", 0), 0u)
+      << out->failed[0].error.message();
+  ASSERT_TRUE(out->failed[0].response.has_value());
+  EXPECT_EQ(out->failed[0].response->status, 404);
+}
+
+TEST_F(CollectorsTest, GitHubOneBadRepositoryLeavesNoRowsAndTheOthersAreCollected) {
+  Serve("/orgs/acme/repos", "github/orgs_acme_repos.json");
+  Serve("/repos/acme/nebula", "github/repos_acme_nebula.json");
+  Serve("/repos/acme/nebula-console", "github/repos_acme_nebula-console.json");
+  Serve("/repos/acme/nebula/releases", "github/releases_acme_nebula.json");
+  // A proxy's HTML error page where the releases of nebula-console should be: that repository fails whole
+  // (its snapshot row, already collected, is dropped), nebula is collected in full.
+  server_.server().Get("/repos/acme/nebula-console/releases", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content("<html><body>Proxy error: upstream timed out</body></html>", "text/html");
+  });
+  ASSERT_TRUE(server_.Start());
+  HttpClient client(Options());
+  auto out = CollectGitHub(client, GitHubCollectorConfig{"acme", {}}, "github/run4", collected_at_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->parts_ok, 1);
+  ASSERT_EQ(out->failed.size(), 1u);
+  EXPECT_EQ(out->failed[0].part, "acme/nebula-console");
+  ASSERT_TRUE(out->failed[0].response.has_value());
+  EXPECT_NE(out->failed[0].response->body.find("Proxy error"), std::string::npos);
+  EXPECT_EQ(out->failed[0].response->content_type, "text/html");
+  ASSERT_EQ(out->rows["gh_repo_snapshots"].size(), 1u);
+  EXPECT_EQ(out->rows["gh_repo_snapshots"][0]["repo"], "acme/nebula");
+  EXPECT_EQ(out->rows["gh_releases"].size(), 2u);
+}
+
+TEST_F(CollectorsTest, GitHubTrafficWithoutPushAccessIsASkippedPartNotAFailure) {
+  ServeGitHub();
+  ASSERT_TRUE(server_.Start());
+  ::setenv("SLUICE_TEST_GITHUB_TOKEN", "ghp_test", 1);
+  HttpClient client(Options("SLUICE_TEST_GITHUB_TOKEN"));
+  auto out = CollectGitHub(client, GitHubCollectorConfig{"", {"acme/nebula-console"}}, "github/run5", collected_at_);
+  ::unsetenv("SLUICE_TEST_GITHUB_TOKEN");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->failed.empty());
+  EXPECT_EQ(out->parts_ok, 1);
+  ASSERT_EQ(out->skipped.size(), 1u);
+  EXPECT_EQ(out->skipped[0].part, "acme/nebula-console");
+  EXPECT_EQ(out->skipped[0].what, "traffic");
+  EXPECT_EQ(out->skipped[0].reason, "the token has no push access (HTTP 403)");
+}
+
+TEST_F(CollectorsTest, GitHubReleasesOverThreePagesFollowLinksToAnotherPathWithApiHeaders) {
+  // GitHub's Link headers name /repositories/<id>/releases, not the /repos/<owner>/<name> path requested.
+  std::vector<std::string> accepts, versions, paths;
+  auto page = [this](int n) {
+    json list = json::array();
+    for (int i = 0; i < 10; ++i) {
+      const int id = n * 100 + i;
+      list.push_back({{"id", id}, {"tag_name", "v" + std::to_string(id)}, {"name", "r"}, {"prerelease", false},
+                      {"published_at", "2024-09-01T00:00:00Z"}, {"assets", json::array()}});
+    }
+    return list.dump();
+  };
+  auto record = [&](const httplib::Request& req) {
+    accepts.push_back(req.get_header_value("Accept"));
+    versions.push_back(req.get_header_value("X-GitHub-Api-Version"));
+    paths.push_back(req.path + (req.has_param("page") ? "?page=" + req.get_param_value("page") : ""));
+  };
+  server_.server().Get("/repos/acme/nebula", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"stargazers_count": 1, "forks_count": 0})", "application/json");
+  });
+  server_.server().Get("/repos/acme/nebula/releases", [&, this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    res.set_header("Link", "<" + server_.base_url() + "/repositories/4242/releases?per_page=10&page=2>; rel=\"next\", <" +
+                               server_.base_url() + "/repositories/4242/releases?per_page=10&page=3>; rel=\"last\"");
+    res.set_content(page(1), "application/json");
+  });
+  server_.server().Get("/repositories/4242/releases", [&, this](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    const int n = std::stoi(req.get_param_value("page"));
+    if (n < 3)
+      res.set_header("Link", "<" + server_.base_url() + "/repositories/4242/releases?per_page=10&page=" +
+                                 std::to_string(n + 1) + ">; rel=\"next\"");
+    res.set_content(page(n), "application/json");
+  });
+  ASSERT_TRUE(server_.Start());
+  HttpClient client(Options());
+  auto out = CollectGitHub(client, GitHubCollectorConfig{"", {"acme/nebula"}}, "github/run6", collected_at_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->failed.empty());
+  EXPECT_EQ(paths, (std::vector<std::string>{"/repos/acme/nebula/releases", "/repositories/4242/releases?page=2",
+                                             "/repositories/4242/releases?page=3"}));
+  EXPECT_EQ(accepts, std::vector<std::string>(3, "application/vnd.github+json"));
+  EXPECT_EQ(versions, std::vector<std::string>(3, "2022-11-28"));
+  const auto& releases = out->rows["gh_releases"];
+  ASSERT_EQ(releases.size(), 30u);
+  EXPECT_EQ(releases[29]["tag"], "v309");
+}
+
+TEST_F(CollectorsTest, DockerHubPageThatFailsKeepsThePagesBeforeIt) {
+  server_.server().Get("/v2/namespaces/vesoft/repositories", [this](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("page")) {
+      res.status = 404;
+      res.set_content(R"({"message":"page not found"})", "application/json");
+      return;
+    }
+    res.set_content(SampleResponse("dockerhub/repositories_page1.json", server_.base_url()), "application/json");
+  });
+  ASSERT_TRUE(server_.Start());
+  HttpClient client(Options());
+  auto out = CollectDockerHub(client, DockerHubCollectorConfig{"vesoft", 2}, "dockerhub/run2", collected_at_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->parts_ok, 1);
+  EXPECT_EQ(out->rows["dockerhub_repo_snapshots"].size(), 2u);
+  ASSERT_EQ(out->failed.size(), 1u);
+  EXPECT_EQ(out->failed[0].part, "page 2");
+  ASSERT_TRUE(out->failed[0].response.has_value());
+  EXPECT_EQ(out->failed[0].response->status, 404);
 }
 
 TEST_F(CollectorsTest, DockerHubFollowsNextPages) {

@@ -11,10 +11,20 @@ Result<CollectorOutput> CollectDockerHub(HttpClient& client, const DockerHubColl
   CollectorOutput out;
   const std::string url = "/v2/namespaces/" + config.namespace_name +
                           "/repositories?page_size=" + std::to_string(config.page_size);
-  ASSIGN_OR_RETURN(auto pages, FetchAllPages(client, url, PageOptions{Pagination::kNextField, "next", 1000}));
-  for (const HttpResponse& page : pages) {
+  // Each page is a part: a page that fails ends the listing (its `next` is unknown), the pages before it load.
+  PagedFetch fetched = FetchPages(client, url, PageOptions{Pagination::kNextField, "next", 1000, {}});
+  int page_no = 0;
+  for (const HttpResponse& page : fetched.pages) {
+    ++page_no;
     out.Land(page);
-    ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(page.body, "dockerhub " + config.namespace_name));
+    auto parsed = ParseJsonBody(page.body, "dockerhub " + config.namespace_name);
+    if (!parsed.ok()) {
+      out.failed.push_back({"page " + std::to_string(page_no) + " (" + RedactUrl(page.url) + ")", parsed.status(),
+                            LandedResponse::From(page)});
+      break;
+    }
+    ++out.parts_ok;
+    const nlohmann::json& body = *parsed;
     for (const nlohmann::json& r : JsonField(body, "results")) {
       nlohmann::json ns = JsonField(r, "namespace");
       out.rows["dockerhub_repo_snapshots"].push_back({
@@ -28,6 +38,13 @@ Result<CollectorOutput> CollectDockerHub(HttpClient& client, const DockerHubColl
           {"run_id", run_id},
       });
     }
+  }
+  if (fetched.failed || !fetched.status.ok()) {
+    if (fetched.failed) out.Land(*fetched.failed);
+    std::optional<LandedResponse> evidence;
+    if (fetched.failed) evidence = LandedResponse::From(*fetched.failed);
+    out.failed.push_back({"page " + std::to_string(fetched.pages.size() + 1), fetched.status.WithContext("dockerhub " + config.namespace_name),
+                          std::move(evidence)});
   }
   return out;
 }

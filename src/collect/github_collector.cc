@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <functional>
+#include <map>
 
 #include "collect/collect_json.h"
 #include "core/http_pagination.h"
@@ -38,17 +40,38 @@ class GitHubRun {
   Result<CollectorOutput> Run() {
     std::vector<std::string> repos = config_.repos;
     if (!config_.org.empty()) {
-      ASSIGN_OR_RETURN(auto pages, FetchAllPages(client_, "/orgs/" + config_.org + "/repos?per_page=100&type=all"));
-      for (const HttpResponse& page : pages) {
-        out_.Land(page);
-        ASSIGN_OR_RETURN(json list, ParseJsonBody(page.body, "repositories of " + config_.org));
+      // Without the list there is nothing to collect: the run fails, with the listing as its evidence.
+      const std::string part = "repositories of " + config_.org;
+      evidence_.reset();
+      Status listed = Pages("/orgs/" + config_.org + "/repos?per_page=100&type=all", [&](const json& list) {
         for (const json& r : list) repos.push_back(r.value("full_name", ""));
+        return Status::Ok();
+      });
+      if (listed.code() == StatusCode::kCancelled) return listed;
+      if (!listed.ok()) {
+        out_.failed.push_back({part, listed.WithContext("github " + part), evidence_});
+        return std::move(out_);
       }
     }
-    if (!has_token_) Note("no token: traffic and issue/PR totals skipped (set " + TokenEnv() + ")");
+    if (!has_token_) {
+      Note("no token: traffic and issue/PR totals skipped (set " + TokenEnv() + ")");
+      out_.skipped.push_back({"*", "traffic, issue/PR totals", "no token (" + TokenEnv() + " unset)"});
+    }
     for (const std::string& repo : repos) {
       if (repo.empty()) continue;
-      RETURN_IF_ERROR(Repo(repo).WithContext("github " + repo));
+      // A repository that fails leaves no rows (not half of them) and does not stop the others.
+      std::map<std::string, size_t> marks;
+      for (const auto& [table, rows] : out_.rows) marks[table] = rows.size();
+      evidence_.reset();
+      Status st = Repo(repo);
+      if (st.code() == StatusCode::kCancelled) return st;
+      if (st.ok()) {
+        ++out_.parts_ok;
+        continue;
+      }
+      for (auto& [table, rows] : out_.rows) rows.resize(marks.count(table) ? marks[table] : 0);
+      spdlog::warn("github: {}: {}", repo, st.message());
+      out_.failed.push_back({repo, st.WithContext("github " + repo), evidence_});
     }
     return std::move(out_);
   }
@@ -67,12 +90,48 @@ class GitHubRun {
     return row;
   }
 
-  // GETs one URL that must succeed, landing it.
+  // Keeps `r` as the evidence of the part being collected.
+  void Evidence(const HttpResponse& r) { evidence_ = LandedResponse::From(r); }
+
+  // GETs one URL that must succeed, landing it; what failed it is kept as evidence.
   Result<json> GetJson(const std::string& path) {
-    ASSIGN_OR_RETURN(HttpResponse r, client_.Get(path, kRestHeaders));
+    HttpResponse last;
+    auto got = client_.Get(path, kRestHeaders, &last);
+    if (!got.ok()) {
+      if (last.status != 0) Evidence(last);
+      return got.status();
+    }
+    const HttpResponse& r = *got;
     out_.Land(r);
-    if (!r.ok()) return HttpError(r);
-    return ParseJsonBody(r.body, path);
+    if (!r.ok()) {
+      Evidence(r);
+      return HttpError(r);
+    }
+    auto body = ParseJsonBody(r.body, path);
+    if (!body.ok()) Evidence(r);
+    return body;
+  }
+
+  // GETs `path` and every page after it (Link rel="next", which may point at another path), with the REST
+  // headers on every page, calling `each` with each page's JSON array.
+  Status Pages(const std::string& path, const std::function<Status(const json&)>& each) {
+    PageOptions paging;
+    paging.headers = kRestHeaders;
+    PagedFetch fetched = FetchPages(client_, path, paging);
+    for (const HttpResponse& page : fetched.pages) {
+      out_.Land(page);
+      auto list = ParseJsonBody(page.body, path);
+      if (!list.ok()) {
+        Evidence(page);
+        return list.status();
+      }
+      RETURN_IF_ERROR(each(*list));
+    }
+    if (fetched.failed) {
+      Evidence(*fetched.failed);
+      out_.Land(*fetched.failed);
+    }
+    return fetched.status;
   }
 
   Status Repo(const std::string& repo) {
@@ -100,9 +159,15 @@ class GitHubRun {
                     {"variables", {{"owner", repo.substr(0, slash)}, {"name", repo.substr(slash + 1)}}}};
     ASSIGN_OR_RETURN(HttpResponse r, client_.Post(config_.graphql_path, request.dump(), {{"Content-Type", "application/json"}}));
     out_.Land(r);
-    if (!r.ok()) return HttpError(r, "POST");
-    ASSIGN_OR_RETURN(json body, ParseJsonBody(r.body, "graphql"));
+    if (!r.ok()) {
+      Evidence(r);
+      return HttpError(r, "POST");
+    }
+    auto parsed = ParseJsonBody(r.body, "graphql");
+    if (!parsed.ok()) Evidence(r);
+    ASSIGN_OR_RETURN(json body, std::move(parsed));
     if (body.contains("errors") && !body["errors"].empty()) {
+      Evidence(r);
       return Status::Invalid("graphql: " + body["errors"][0].value("message", body["errors"].dump()));
     }
     const json repo_data = JsonField(JsonField(body, "data"), "repository");
@@ -118,14 +183,26 @@ class GitHubRun {
 
   Status Traffic(const std::string& repo) {
     // A 403 here means the token lacks push access to this repository: skip its traffic, keep the run.
-    ASSIGN_OR_RETURN(HttpResponse probe, client_.Get("/repos/" + repo + "/traffic/clones?per=day", kRestHeaders));
+    HttpResponse last;
+    auto got = client_.Get("/repos/" + repo + "/traffic/clones?per=day", kRestHeaders, &last);
+    if (!got.ok()) {
+      if (last.status != 0) Evidence(last);
+      return got.status();
+    }
+    const HttpResponse& probe = *got;
     out_.Land(probe);
     if (probe.status == 403) {
       Note(repo + ": traffic skipped: the token has no push access (HTTP 403)");
+      out_.skipped.push_back({repo, "traffic", "the token has no push access (HTTP 403)"});
       return Status::Ok();
     }
-    if (!probe.ok()) return HttpError(probe);
-    ASSIGN_OR_RETURN(json clones, ParseJsonBody(probe.body, "clones"));
+    if (!probe.ok()) {
+      Evidence(probe);
+      return HttpError(probe);
+    }
+    auto parsed = ParseJsonBody(probe.body, "clones");
+    if (!parsed.ok()) Evidence(probe);
+    ASSIGN_OR_RETURN(json clones, std::move(parsed));
     for (const json& c : JsonField(clones, "clones")) {
       out_.rows["gh_traffic_clones"].push_back(Stamp({{"repo", repo}, {"day", SqlDate(JsonField(c, "timestamp"))},
                                                       {"count", JsonField(c, "count")}, {"uniques", JsonField(c, "uniques")}}));
@@ -150,10 +227,7 @@ class GitHubRun {
   }
 
   Status Releases(const std::string& repo) {
-    ASSIGN_OR_RETURN(auto pages, FetchAllPages(client_, "/repos/" + repo + "/releases?per_page=100"));
-    for (const HttpResponse& page : pages) {
-      out_.Land(page);
-      ASSIGN_OR_RETURN(json list, ParseJsonBody(page.body, "releases"));
+    return Pages("/repos/" + repo + "/releases?per_page=100", [&](const json& list) {
       for (const json& rel : list) {
         json assets = json::array();
         for (const json& a : JsonField(rel, "assets")) {
@@ -174,8 +248,8 @@ class GitHubRun {
                                                   {"prerelease", JsonField(rel, "prerelease")},
                                                   {"assets", assets}}));
       }
-    }
-    return Status::Ok();
+      return Status::Ok();
+    });
   }
 
   HttpClient& client_;
@@ -183,6 +257,7 @@ class GitHubRun {
   std::string run_id_, collected_at_, day_;
   bool has_token_ = false;
   CollectorOutput out_;
+  std::optional<LandedResponse> evidence_;  // what failed the part being collected
 };
 
 }  // namespace

@@ -256,17 +256,27 @@ Result<CollectorOutput> CollectHttpJson(HttpClient& client, const HttpJsonCollec
   paging.style = config.pagination;
   paging.next_field = config.next_field.empty() ? "next" : config.next_field;
   paging.max_pages = config.max_pages;
-  auto pages = FetchAllPages(client, url, paging);
-  if (!pages.ok()) return pages.status().WithContext("http_json " + config.table);
+  // Each page is a part: a page that fails ends the run there (its next link is unknown); the pages before
+  // it load and the run is partial.
+  PagedFetch fetched = FetchPages(client, url, paging);
 
   CollectorOutput out;
   out.tables[config.table] = HttpJsonTable(config);
   std::vector<json>& rows = out.rows[config.table];
   const std::string stamp = SqlTimestamp(collected_at);
   int64_t unconverted = 0;
-  for (const HttpResponse& page : *pages) {
+  int page_no = 0;
+  for (const HttpResponse& page : fetched.pages) {
+    ++page_no;
     out.Land(page);
-    ASSIGN_OR_RETURN(json doc, ParseJsonBody(page.body, "http_json " + config.table + ": " + RedactUrl(page.url)));
+    auto parsed = ParseJsonBody(page.body, "http_json " + config.table + ": " + RedactUrl(page.url));
+    if (!parsed.ok()) {
+      out.failed.push_back({"page " + std::to_string(page_no) + " (" + RedactUrl(page.url) + ")", parsed.status(),
+                            LandedResponse::From(page)});
+      break;
+    }
+    ++out.parts_ok;
+    const json& doc = *parsed;
     ASSIGN_OR_RETURN(std::vector<json> selected, JsonPathSelect(doc, config.rows));
     // `$.items` naming an array means its elements, as `$.items[*]` does.
     if (selected.size() == 1 && selected[0].is_array()) selected = selected[0].get<std::vector<json>>();
@@ -283,6 +293,16 @@ Result<CollectorOutput> CollectHttpJson(HttpClient& client, const HttpJsonCollec
       row["run_id"] = run_id;
       rows.push_back(std::move(row));
     }
+  }
+  if (!fetched.status.ok()) {
+    std::optional<LandedResponse> evidence;
+    if (fetched.failed) {
+      out.Land(*fetched.failed);
+      evidence = LandedResponse::From(*fetched.failed);
+    }
+    out.failed.push_back({"page " + std::to_string(fetched.pages.size() + 1) + " (" +
+                              RedactUrl(fetched.failed ? fetched.failed->url : client.Resolve(url)) + ")",
+                          fetched.status.WithContext("http_json " + config.table), std::move(evidence)});
   }
   if (unconverted > 0) {
     out.notes.push_back(std::to_string(unconverted) + " value(s) did not convert to their column type and were loaded as NULL");

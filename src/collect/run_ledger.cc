@@ -38,6 +38,7 @@ Status MemoryRunLedger::RecordEnd(const RunRecord& run) {
       r.status = run.status;
       r.rows = run.rows;
       r.error = run.error;
+      r.notes = run.notes;
       return Status::Ok();
     }
   }

@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "collect/collect_metrics.h"
 #include "core/time.h"
 
 namespace sluice {
@@ -48,7 +49,8 @@ Result<std::optional<TimePoint>> Scheduler::DueSlotLocked(const ScheduledCollect
     slot = next;
   }
   ASSIGN_OR_RETURN(std::optional<RunRecord> last, ledger_->LastRun(c.name));
-  if (last && last->status == RunStatus::kFailed && last->ended &&
+  const bool retrying = last && (last->status == RunStatus::kFailed || last->status == RunStatus::kPartial);
+  if (retrying && last->ended &&
       *last->ended + options_.retry_delay > now) {
     return std::optional<TimePoint>();  // failed recently: wait out the retry delay
   }
@@ -70,7 +72,7 @@ Status Scheduler::StartLocked(const ScheduledCollector& c, TimePoint slot) {
   RETURN_IF_ERROR(ledger_->RecordStart(run->record).WithContext("recording start of " + run->record.run_id));
   spdlog::info("collect: starting {} (slot {})", run->record.run_id, Iso(slot));
 
-  RunContext ctx{c.name, run->record.run_id, slot, run->deadline, run->stop.get_token(), options_.clock};
+  RunContext ctx{c.name, run->record.run_id, slot, run->deadline, run->stop.get_token(), options_.clock, &run->report};
   InFlight* raw = run.get();
   const CollectFn* fn = &c.run;
   in_flight_[c.name] = std::move(run);
@@ -103,6 +105,7 @@ Status Scheduler::ReapLocked() {
       run.record.error = "timed out after " +
                          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(run.deadline - run.record.started).count()) + "s";
       spdlog::warn("collect: {} {}", run.record.run_id, run.record.error);
+      CountRunEnd(run.record);
       Status st = ledger_->RecordEnd(run.record);
       if (first.ok()) first = st;
     }
@@ -112,7 +115,14 @@ Status Scheduler::ReapLocked() {
     }
     if (!run.timed_out) {
       run.record.ended = now;
-      if (run.result.ok()) {
+      run.record.notes = run.report.notes;
+      if (run.result.ok() && !run.report.failed_parts.empty()) {
+        run.record.status = RunStatus::kPartial;
+        run.record.rows = *run.result;
+        for (const std::string& part : run.report.failed_parts)
+          run.record.error += (run.record.error.empty() ? "" : "; ") + part;
+        spdlog::warn("collect: {} partial, {} rows; failed: {}", run.record.run_id, run.record.rows, run.record.error);
+      } else if (run.result.ok()) {
         run.record.status = RunStatus::kSucceeded;
         run.record.rows = *run.result;
         spdlog::info("collect: {} succeeded, {} rows", run.record.run_id, run.record.rows);
@@ -121,6 +131,7 @@ Status Scheduler::ReapLocked() {
         run.record.error = run.result.status().ToString();
         spdlog::warn("collect: {} failed: {}", run.record.run_id, run.record.error);
       }
+      CountRunEnd(run.record);
       Status st = ledger_->RecordEnd(run.record);
       if (first.ok()) first = st;
     }

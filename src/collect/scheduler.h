@@ -6,7 +6,9 @@
 //  - Timeout: a run past its timeout is recorded as failed ("timed out after ...") and asked to stop through
 //    its stop token; the collector is not started again until that run has actually returned.
 //  - A failed run is recorded (status failed + error) and retried at the first tick after `retry_delay`,
-//    for the same slot, until a run succeeds.
+//    for the same slot, until a run succeeds. A partial run (some parts failed, the rest loaded: see
+//    RunReport) is retried the same way; its rows are upserted by key, so the retry only adds what was missing.
+//  - Every recorded end counts in sluice_collector_runs_total{collector,status} of CollectorMetrics().
 // A collector the ledger has never seen succeed starts from the scheduler's creation time (its first run
 // is its next slot); `RunNow` runs one immediately (`sluice collect NAME`).
 // With SchedulerOptions::leases, each collector is scheduled by one worker at a time (see there).
@@ -33,6 +35,12 @@
 
 namespace sluice {
 
+// What a run reports besides its rows; the run function fills it (or leaves it alone) before returning.
+struct RunReport {
+  std::vector<std::string> failed_parts;  // "part: error" per failed repository/page; with an ok result: partial
+  std::string notes;                      // a JSON object for `_sluice_runs.notes`; also kept for a failed run
+};
+
 // What a collector is told about the run it is doing.
 struct RunContext {
   std::string collector;
@@ -41,6 +49,7 @@ struct RunContext {
   TimePoint deadline;     // when the scheduler gives up on the run
   std::stop_token stop;   // requested on timeout and on scheduler shutdown: return soon (kCancelled)
   Clock* clock = nullptr;
+  RunReport* report = nullptr;  // owned by the scheduler; null when the caller wants no report
 };
 
 // A collector run: returns the number of rows it loaded, or why it failed.
@@ -95,6 +104,7 @@ class Scheduler {
     bool timed_out = false;
     bool done = false;           // guarded by mu_
     Result<int64_t> result = 0;  // valid once done
+    RunReport report;            // written by the run's thread before done
     std::stop_source stop;
     std::thread thread;
   };

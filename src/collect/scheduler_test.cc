@@ -1,4 +1,5 @@
 #include "collect/scheduler.h"
+#include "core/metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -279,6 +280,52 @@ TEST_F(SchedulerTest, FailedRunIsRecordedAndRetriedAtTheNextTick) {
   EXPECT_NE(runs[1].run_id, runs[0].run_id);
 
   clock_.Advance(seconds(60));  // succeeded: no more runs until tomorrow
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(SchedulerTest, PartialRunIsRecordedCountedAndItsSlotRetriedLikeAFailedOne) {
+  std::atomic<int> calls{0};
+  Scheduler s({{"gh_partial", Cron("0 3 * * *"), seconds(600),
+                [&](const RunContext& ctx) -> Result<int64_t> {
+                  if (++calls == 1) {
+                    ctx.report->failed_parts = {"acme/gone: NotFound: HTTP 404"};
+                    ctx.report->notes = R"({"failed":[{"part":"acme/gone"}]})";
+                    return int64_t{5};
+                  }
+                  ctx.report->notes = R"({"failed":[]})";
+                  return int64_t{6};
+                }}},
+              &ledger_, Options());
+  const std::string partial = R"(collector="gh_partial",status="partial")";
+  const std::string succeeded = R"(collector="gh_partial",status="succeeded")";
+  const int64_t partial_before = ProcessMetrics().Get("sluice_collector_runs_total", partial);
+  clock_.Set(At("2024-01-01T03:00:00Z"));
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  auto runs = ledger_.Runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, RunStatus::kPartial);
+  EXPECT_EQ(runs[0].rows, 5);
+  EXPECT_EQ(runs[0].error, "acme/gone: NotFound: HTTP 404");
+  EXPECT_EQ(runs[0].notes, R"({"failed":[{"part":"acme/gone"}]})");
+  EXPECT_EQ(ProcessMetrics().Get("sluice_collector_runs_total", partial), partial_before + 1);
+
+  clock_.Advance(seconds(30));  // inside the retry delay: nothing
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(calls, 1);
+  clock_.Advance(seconds(31));  // then the same slot again
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(calls, 2);
+  runs = ledger_.Runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1].status, RunStatus::kSucceeded);
+  EXPECT_EQ(runs[1].scheduled, runs[0].scheduled);
+  EXPECT_EQ(ProcessMetrics().Get("sluice_collector_runs_total", succeeded), 1);
+  clock_.Advance(seconds(120));  // succeeded: nothing more today
   ASSERT_TRUE(s.Tick().ok());
   ASSERT_TRUE(s.WaitIdle().ok());
   EXPECT_EQ(calls, 2);

@@ -152,10 +152,11 @@ std::string HttpClient::Resolve(const std::string& url) const {
   return base + (url.empty() || url.front() == '/' ? "" : "/") + url;
 }
 
-Result<HttpResponse> HttpClient::Get(const std::string& url, HttpHeaders headers) {
+Result<HttpResponse> HttpClient::Get(const std::string& url, HttpHeaders headers, HttpResponse* last_response) {
   HttpRequest r;
   r.url = url;
   r.headers = std::move(headers);
+  r.last_response = last_response;
   return Send(std::move(r));
 }
 
@@ -261,6 +262,9 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request) {
 
   int attempts = 0, failures = 0, rate_waits = 0;
   std::chrono::seconds secondary_wait = options_.secondary_min_wait;
+  std::vector<std::string> waits_made;
+  const bool github_terms = options_.api_name.empty() || options_.api_name == "GitHub";
+  const std::string api = options_.api_name.empty() ? "" : options_.api_name + " ";
   while (true) {
     if (options_.stop.stop_requested()) return Status::Cancelled(what + ": stopped");
     ++attempts;
@@ -268,7 +272,9 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request) {
     Attempt a = Perform(request, url, headers);
     a.response.fetched_at = options_.clock->Now();
     a.response.attempts = attempts;
+    a.response.rate_limit_waits = waits_made;
     HttpResponse& r = a.response;
+    if (request.last_response && a.curl == CURLE_OK) *request.last_response = r;
 
     std::string failure;
     if (a.curl != CURLE_OK) {
@@ -295,17 +301,17 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request) {
       auto docker_until = ParseInt(r.Header("x-retry-after"));
       auto retry_after = ParseInt(r.Header("retry-after"));
       if (remaining && TrimWs(*remaining) == "0" && reset) {
-        kind = "primary rate limit";
+        kind = api + (github_terms ? "primary rate limit" : "rate limit (x-ratelimit-reset)");
         wait = std::max<std::chrono::nanoseconds>(FromUnixSeconds(*reset) - now, std::chrono::seconds(0)) +
                std::chrono::seconds(1);  // the reset second itself may still be limited
       } else if (docker_until) {
-        kind = "rate limit (X-Retry-After)";
+        kind = api + "rate limit (X-Retry-After)";
         wait = std::max<std::chrono::nanoseconds>(FromUnixSeconds(*docker_until) - now, std::chrono::seconds(1));
       } else if (retry_after) {
-        kind = "secondary rate limit (retry-after)";
+        kind = api + (github_terms ? "secondary rate limit (retry-after)" : "rate limit (retry-after)");
         wait = std::chrono::seconds(*retry_after);
       } else if (r.status == 429 || Lower(r.body).find("rate limit") != std::string::npos) {
-        kind = "secondary rate limit";
+        kind = api + (github_terms ? "secondary rate limit" : "rate limit (HTTP " + std::to_string(r.status) + ")");
         wait = secondary_wait;
         secondary_wait *= 2;
       }
@@ -319,6 +325,8 @@ Result<HttpResponse> HttpClient::Send(HttpRequest request) {
                                ", more than the " + std::to_string(options_.max_wait.count()) + "s limit");
         }
         spdlog::warn("http: {}: HTTP {} {}; waiting {}", what, r.status, kind, HumanSeconds(*wait));
+        waits_made.push_back(RedactUrl(url) + ": HTTP " + std::to_string(r.status) + " " + kind + ", waited " +
+                             HumanSeconds(*wait));
         RETURN_IF_ERROR(Wait(*wait).WithContext(what));
         continue;
       }

@@ -38,12 +38,17 @@ namespace sluice {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
+struct HttpResponse;
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;            // absolute, or a path joined to the client's base URL
   HttpHeaders headers;
   std::string body;
   bool conditional = true;    // GETs use the ETag cache when the client has one
+  // When set, receives the last response received, also when Send fails (retries or rate-limit waits
+  // exhausted): a failed run's evidence. Left alone when no response came at all.
+  HttpResponse* last_response = nullptr;
 };
 
 struct HttpResponse {
@@ -54,6 +59,7 @@ struct HttpResponse {
   bool from_cache = false;    // a 304 answered with the cached body of an earlier 200
   TimePoint fetched_at;
   int attempts = 0;           // requests sent, rate-limit retries included
+  std::vector<std::string> rate_limit_waits;  // each rate-limit wait this request made, as a sentence
 
   // The first header called `name` (any case), or nullopt.
   std::optional<std::string> Header(std::string_view name) const;
@@ -100,6 +106,9 @@ struct HttpClientOptions {
   std::string token_env;                   // env var holding a token; empty or unset: no Authorization
   std::string auth_scheme = "Bearer";      // "Authorization: <scheme> <token>"
   std::string user_agent = "sluice";
+  // The API's name in rate-limit messages ("GitHub", "Docker Hub"): GitHub's terms (primary, secondary
+  // limit) are used only for "GitHub" or an unnamed API.
+  std::string api_name;
   HttpHeaders default_headers;             // sent with every request (values are never logged)
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds timeout{60'000};  // whole request
@@ -123,7 +132,7 @@ class HttpClient {
   // waits are exhausted (the message says which and the last cause), kCancelled when stopped, kInvalid for a
   // malformed URL.
   Result<HttpResponse> Send(HttpRequest request);
-  Result<HttpResponse> Get(const std::string& url, HttpHeaders headers = {});
+  Result<HttpResponse> Get(const std::string& url, HttpHeaders headers = {}, HttpResponse* last_response = nullptr);
   Result<HttpResponse> Post(const std::string& url, std::string body, HttpHeaders headers = {});
 
   // `url` made absolute against the base URL.

@@ -42,25 +42,42 @@ std::optional<std::string> NextFieldUrl(std::string_view body, std::string_view 
   return at->get<std::string>();
 }
 
-Result<std::vector<HttpResponse>> FetchAllPages(HttpClient& client, const std::string& url,
-                                                const PageOptions& options) {
-  std::vector<HttpResponse> pages;
+PagedFetch FetchPages(HttpClient& client, const std::string& url, const PageOptions& options) {
+  PagedFetch out;
   std::optional<std::string> next = url;
   while (next) {
-    if (static_cast<int>(pages.size()) >= options.max_pages) {
-      return Status::Invalid("GET " + RedactUrl(url) + ": more than " + std::to_string(options.max_pages) +
-                             " pages");
+    if (static_cast<int>(out.pages.size()) >= options.max_pages) {
+      out.status = Status::Invalid("GET " + RedactUrl(url) + ": more than " + std::to_string(options.max_pages) +
+                                   " pages");
+      return out;
     }
-    ASSIGN_OR_RETURN(HttpResponse page, client.Get(*next));
-    if (!page.ok()) return HttpError(page);
+    HttpResponse last;
+    auto page = client.Get(*next, options.headers, &last);
+    if (!page.ok()) {
+      out.status = page.status();
+      if (last.status != 0) out.failed = std::move(last);
+      return out;
+    }
+    if (!page->ok()) {
+      out.status = HttpError(*page);
+      out.failed = std::move(*page);
+      return out;
+    }
     switch (options.style) {
       case Pagination::kNone: next.reset(); break;
-      case Pagination::kLinkHeader: next = NextLinkUrl(page); break;
-      case Pagination::kNextField: next = NextFieldUrl(page.body, options.next_field); break;
+      case Pagination::kLinkHeader: next = NextLinkUrl(*page); break;
+      case Pagination::kNextField: next = NextFieldUrl(page->body, options.next_field); break;
     }
-    pages.push_back(std::move(page));
+    out.pages.push_back(std::move(*page));
   }
-  return pages;
+  return out;
+}
+
+Result<std::vector<HttpResponse>> FetchAllPages(HttpClient& client, const std::string& url,
+                                                const PageOptions& options) {
+  PagedFetch f = FetchPages(client, url, options);
+  if (!f.status.ok()) return f.status;
+  return std::move(f.pages);
 }
 
 }  // namespace sluice

@@ -26,7 +26,19 @@ struct PageOptions {
   Pagination style = Pagination::kLinkHeader;
   std::string next_field = "next";  // for kNextField
   int max_pages = 1000;             // a guard against APIs that loop; reaching it is an error
+  HttpHeaders headers;              // sent with every page's GET (GitHub's Accept and API version)
 };
+
+// What a paginated fetch got: the pages that were ok, in order, and, when it stopped early, why (`status`)
+// and the response that stopped it (not ok, or the last one received before retries gave up), if any.
+struct PagedFetch {
+  std::vector<HttpResponse> pages;
+  Status status;
+  std::optional<HttpResponse> failed;
+};
+
+// GETs `url` and every following page, in order, keeping what it got when a page fails.
+PagedFetch FetchPages(HttpClient& client, const std::string& url, const PageOptions& options = {});
 
 // GETs `url` and every following page, in order. Each page must be ok() (see HttpError otherwise).
 Result<std::vector<HttpResponse>> FetchAllPages(HttpClient& client, const std::string& url,

@@ -41,6 +41,11 @@ void Metrics::Observe(const std::string& name, const std::string& labels, double
   h->sum.fetch_add(value);
 }
 
+Metrics& ProcessMetrics() {
+  static Metrics* metrics = new Metrics();  // leaked on purpose: a run may end during static destruction
+  return *metrics;
+}
+
 std::string Metrics::Render() {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;

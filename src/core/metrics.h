@@ -39,4 +39,8 @@ class Metrics {
   std::map<std::string, std::map<std::string, std::unique_ptr<Histogram>>> histograms_;
 };
 
+// Counters of components the pipeline does not own (the collectors' scheduler, which also runs in one-shot
+// commands), rendered after the pipeline's own on /metrics. Never destroyed.
+Metrics& ProcessMetrics();
+
 }  // namespace sluice

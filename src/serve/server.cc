@@ -140,7 +140,7 @@ Status Server::Start(const std::string& listen) {
 
   srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   srv.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(pipeline_.metrics().Render(), "text/plain; version=0.0.4");
+    res.set_content(pipeline_.metrics().Render() + ProcessMetrics().Render(), "text/plain; version=0.0.4");
   });
   RegisterIngestRoute(srv, config_, pipeline_, max_body);
   const ReadLimits limits{config_.query_timeout_us, config_.max_rows};

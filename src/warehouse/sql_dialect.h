@@ -65,6 +65,9 @@ class SqlDialect {
     std::string sources;      // per stream and source: batches, rows, dead_letters, late, newest_event, last_load
     std::string checkpoints;  // source, partition, next_offset, updated_at
     std::string event_time;   // per stream: newest_event, watermark, late, final_hours, open_hours, final_through
+    // per collector: last_status, last_rows, last_succeeded_slot, not_succeeded (failed or partial runs),
+    // last_error (its start)
+    std::string collectors;
   };
   virtual StatusQueries StatusSql() const = 0;
 

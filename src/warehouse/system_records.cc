@@ -10,6 +10,8 @@ const char* RunStatusName(RunStatus s) {
       return "succeeded";
     case RunStatus::kFailed:
       return "failed";
+    case RunStatus::kPartial:
+      return "partial";
   }
   return "unknown";
 }
@@ -17,6 +19,7 @@ const char* RunStatusName(RunStatus s) {
 RunStatus ParseRunStatus(const std::string& name) {
   if (name == "succeeded") return RunStatus::kSucceeded;
   if (name == "failed") return RunStatus::kFailed;
+  if (name == "partial") return RunStatus::kPartial;
   return RunStatus::kRunning;
 }
 

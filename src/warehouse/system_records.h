@@ -15,8 +15,10 @@ namespace sluice {
 
 // ---- Collector runs (`_sluice_runs`, DESIGN.md semantics 6) ----
 
-enum class RunStatus { kRunning, kSucceeded, kFailed };
-const char* RunStatusName(RunStatus s);  // "running", "succeeded", "failed": the values stored
+// kPartial: the run loaded what it could, but some of its parts (a repository, a page) failed; the
+// scheduler retries its slot as it does a failed run's.
+enum class RunStatus { kRunning, kSucceeded, kFailed, kPartial };
+const char* RunStatusName(RunStatus s);  // "running", "succeeded", "failed", "partial": the values stored
 RunStatus ParseRunStatus(const std::string& name);
 
 struct RunRecord {
@@ -27,7 +29,10 @@ struct RunRecord {
   std::optional<TimePoint> ended;  // unset while running
   RunStatus status = RunStatus::kRunning;
   int64_t rows = 0;   // rows loaded
-  std::string error;  // why it failed; empty otherwise
+  std::string error;  // why it failed, or which parts failed (partial); empty otherwise
+  // A JSON object: what was skipped and why, rate-limit waits, pages fetched, 304s served from the cache,
+  // the failed parts and where their evidence landed. Empty when the run said nothing.
+  std::string notes;
 };
 
 // ---- The HTTP cache of conditional GETs (`_sluice_http_cache`) ----

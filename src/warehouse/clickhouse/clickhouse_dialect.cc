@@ -108,7 +108,12 @@ SqlDialect::StatusQueries ClickHouseDialect::StatusSql() const {
           "SELECT stream, newest_event, watermark, late, final_hours, open_hours, final_through FROM "
           "(SELECT stream, max_event_time AS newest_event, watermark, late_rows AS late FROM _sluice_watermarks) "
           "ANY LEFT JOIN (SELECT stream, countIf(final) AS final_hours, countIf(NOT final) AS open_hours, "
-          "maxIf(hour, final) AS final_through FROM _sluice_hours GROUP BY stream) USING stream ORDER BY stream"};
+          "maxIf(hour, final) AS final_through FROM _sluice_hours GROUP BY stream) USING stream ORDER BY stream",
+          "SELECT collector, argMax(status, started_us) AS last_status, argMax(rows, started_us) AS last_rows, "
+          "toDateTime(intDiv(maxIf(scheduled_us, status = 'succeeded'), 1000000)) AS last_succeeded_slot, "
+          "countIf(status IN ('failed', 'partial')) AS not_succeeded, "
+          "argMax(substring(error, 1, 100), started_us) AS last_error "
+          "FROM _sluice_runs FINAL GROUP BY collector ORDER BY collector"};
 }
 
 }  // namespace sluice

@@ -522,14 +522,13 @@ Status EncodeBlock(const Batch& batch, const std::vector<RawColumn>& columns, co
 }
 
 size_t EstimateBlockBytes(const Batch& batch, const std::vector<RawColumn>& columns, size_t rows) {
-  // The batch's values held per row (an upper bound for strings), plus the constant columns, null maps and
-  // the header.
-  size_t held = batch.extra.MemoryBytes();
-  for (const auto& c : batch.columns) held += c.MemoryBytes();
+  // The records' own bytes (text: more than their values take as Native), plus the constant columns and a
+  // length or null byte per column. Not the columns' capacities: a batch reserves room for a full cut.
+  const size_t record = batch.read_records > 0 ? static_cast<size_t>(batch.read_bytes / batch.read_records) : 256;
   size_t partition = 0;
   for (const auto& p : batch.partition_names) partition = std::max(partition, p.size());
-  const size_t per_row = batch.id.size() + batch.source.size() + partition + 8 * columns.size();
-  return held / std::max<size_t>(batch.rows(), 1) * rows + per_row * rows + 64 * columns.size() + 4096;
+  const size_t per_row = record + batch.id.size() + batch.source.size() + partition + columns.size();
+  return per_row * rows + 64 * columns.size() + 4096;
 }
 
 Result<std::vector<RowBlock>> EncodeRawBlocks(const Batch& batch, const std::vector<RawColumn>& columns,

@@ -128,6 +128,25 @@ TEST(ClickHouseRows, NativeBlocksAreColumnsOfValuesAfterACountOfColumnsAndRows) 
   EXPECT_EQ((*blocks)[0].data, expected);
 }
 
+// The loader reserves its buffer from this estimate: a few rows in a batch that reserved room for a full cut
+// must not map megabytes.
+TEST(ClickHouseRows, TheBlockEstimateFollowsTheRecordsNotTheBatchCapacity) {
+  Config c = testing::MakeConfig("/tmp");
+  const StreamConfig& s = c.streams[0];
+  auto b = std::make_unique<Batch>(&s);
+  b->Reserve(1 << 20, 64 << 20);
+  b->source = "ev.http";
+  RecordParser parser(&s);
+  const auto events = testing::Events(0, 3);
+  for (int i = 0; i < 3; ++i) parser.Parse(events[i], b->PartitionIndex("p0"), i, i + 1, *b);
+  const auto columns = RawColumnsFor(s);
+  const size_t estimate = EstimateBlockBytes(*b, columns, b->rows());
+  auto blocks = EncodeRawBlocks(*b, columns);
+  ASSERT_TRUE(blocks.ok());
+  EXPECT_GE(estimate, (*blocks)[0].data.size());
+  EXPECT_LT(estimate, 16u << 10);
+}
+
 TEST(ClickHouseRows, ATableWithAColumnNativeCannotEncodeIsSentAsRowBinary) {
   Config c = testing::MakeConfig("/tmp");
   std::vector<RawColumn> columns = RawColumnsFor(c.streams[0]);

@@ -171,7 +171,7 @@ std::vector<CreateDdl> SystemTablesDdl(const ClickHouseTarget& t) {
       {"_sluice_runs",
        create + table("_sluice_runs") +
            " (run_id String, collector String, scheduled_us Int64, started_us Int64, ended_us Nullable(Int64), "
-           "status String, rows Int64, error String, version UInt64) ENGINE = " +
+           "status String, rows Int64, error String, notes String DEFAULT '', version UInt64) ENGINE = " +
            Engine(t, "_sluice_runs", "Replacing", "version", false) + " ORDER BY run_id"},
       // Dropped entries are rows with deleted = 1 (a newer version), not mutations.
       {"_sluice_http_cache",
@@ -195,6 +195,19 @@ std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig
                                       ChTable(t, local) + " ENGINE = Distributed(" + t.cluster + ", " +
                                       ChIdent(t.database) + ", " + ChIdent(local) + ", cityHash64(_batch_id))"});
   return out;
+}
+
+const std::vector<SystemColumn>& SystemColumnsAdded() {
+  static const std::vector<SystemColumn> kAdded = {
+      {"_sluice_runs", "notes", "String DEFAULT ''"},  // a run's notes (JSON text)
+  };
+  return kAdded;
+}
+
+std::string AddSystemColumnDdl(const ClickHouseTarget& t, const SystemColumn& c) {
+  // System tables are one table replicated to every server: an ALTER reaches every replica through
+  // ZooKeeper and needs no ON CLUSTER.
+  return "ALTER TABLE " + ChTable(t, c.table) + " ADD COLUMN " + ChIdent(c.name) + " " + c.type;
 }
 
 std::vector<std::string> AddRawColumnDdl(const ClickHouseTarget& t, const StreamConfig& s, const RawColumn& c) {

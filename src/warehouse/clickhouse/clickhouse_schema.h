@@ -77,6 +77,15 @@ struct CreateDdl {
 };
 // The statements that create the database and sluice's system tables, in order.
 std::vector<CreateDdl> SystemTablesDdl(const ClickHouseTarget& t);
+// A column added to a system table after its first release: a warehouse created before gets it at Open.
+struct SystemColumn {
+  std::string table;
+  std::string name;
+  std::string type;  // with its DEFAULT, so rows written before read as that
+};
+const std::vector<SystemColumn>& SystemColumnsAdded();
+// ALTER TABLE ... ADD COLUMN for one missing system column.
+std::string AddSystemColumnDdl(const ClickHouseTarget& t, const SystemColumn& c);
 // The statements that create `stream`'s raw table (and on a cluster its Distributed table).
 std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& stream);
 // ALTER TABLE ... ADD COLUMN for one missing raw column (on the local and, on a cluster, the Distributed table).

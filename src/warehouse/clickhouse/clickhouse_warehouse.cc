@@ -101,6 +101,7 @@ Result<std::unique_ptr<ClickHouseWarehouse>> ClickHouseWarehouse::Open(Options o
   w->version_ = version.Scalar();
   RETURN_IF_ERROR(
       w->CreateMissing(boot, SystemTablesDdl(w->options_.target)).WithContext("creating sluice's system tables"));
+  RETURN_IF_ERROR(w->AddMissingSystemColumns(boot).WithContext("evolving sluice's system tables"));
   return w;
 }
 
@@ -116,6 +117,21 @@ Status ClickHouseWarehouse::CreateMissing(const ClickHouseClient& client, const 
   for (const auto& row : have.rows) existing.insert(row[0].value_or(""));
   for (const auto& d : ddl)
     if (!existing.count(d.table)) RETURN_IF_ERROR(client.Execute(d.sql));
+  return Status::Ok();
+}
+
+Status ClickHouseWarehouse::AddMissingSystemColumns(const ClickHouseClient& client) {
+  // 18.16 has no ADD COLUMN IF NOT EXISTS: look at system.columns first. A column another worker added a
+  // moment ago makes the ALTER fail with "already exists", which is what was wanted.
+  const ClickHouseTarget& t = options_.target;
+  for (const SystemColumn& c : SystemColumnsAdded()) {
+    ASSIGN_OR_RETURN(auto have, client.Query("SELECT count() FROM system.columns WHERE database = " +
+                                             ChLiteral(t.database) + " AND table = " + ChLiteral(c.table) +
+                                             " AND name = " + ChLiteral(c.name)));
+    if (have.Scalar() != "0") continue;
+    Status st = client.Execute(AddSystemColumnDdl(t, c));
+    if (!st.ok() && st.message().find("already exists") == std::string::npos) return st;
+  }
   return Status::Ok();
 }
 
@@ -530,16 +546,17 @@ Status ClickHouseWarehouse::PutRun(const RunRecord& run) {
   w.String(RunStatusName(run.status));
   w.Fixed<int64_t>(run.rows);
   w.String(run.error);
+  w.String(run.notes);
   w.Fixed<uint64_t>(NextVersion());
   return InsertWithRetries(
       "INSERT INTO _sluice_runs (run_id, collector, scheduled_us, started_us, ended_us, status, rows, error, "
-      "version) FORMAT RowBinary",
+      "notes, version) FORMAT RowBinary",
       data, "", nullptr);
 }
 
 Result<std::vector<RunRecord>> ClickHouseWarehouse::Runs(const std::string& collector) {
   ASSIGN_OR_RETURN(auto q, client_->Query("SELECT collector, run_id, scheduled_us, started_us, ended_us, status, "
-                                          "rows, error FROM _sluice_runs FINAL" +
+                                          "rows, error, notes FROM _sluice_runs FINAL" +
                                           (collector.empty() ? "" : " WHERE collector = " + ChLiteral(collector)) +
                                           " ORDER BY started_us, run_id"));
   auto at = [](const std::optional<std::string>& v) {
@@ -556,6 +573,7 @@ Result<std::vector<RunRecord>> ClickHouseWarehouse::Runs(const std::string& coll
     r.status = ParseRunStatus(row[5].value_or(""));
     r.rows = std::stoll(row[6].value_or("0"));
     r.error = row[7].value_or("");
+    r.notes = row[8].value_or("");
     out.push_back(std::move(r));
   }
   return out;

@@ -124,6 +124,8 @@ class ClickHouseWarehouse : public Warehouse {
   explicit ClickHouseWarehouse(Options options);
   // Runs the statements of `ddl` whose table (or database) this server does not have yet.
   Status CreateMissing(const ClickHouseClient& client, const std::vector<CreateDdl>& ddl);
+  // Adds the SystemColumnsAdded() a warehouse created by an older sluice lacks.
+  Status AddMissingSystemColumns(const ClickHouseClient& client);
   Status PrepareRawTable(const StreamConfig& stream);
   Result<LoadOutcome> Load(const Batch& batch, const std::string& landed_file, Mode mode);
   // The ledger's ranges of `batch_id` (partition -> range), empty when it has no ledger row.

@@ -55,10 +55,12 @@ CREATE TABLE IF NOT EXISTS _sluice_runs (
   scheduled_at TIMESTAMP NOT NULL,  -- the cron slot the run serves
   started_at TIMESTAMP NOT NULL,
   ended_at TIMESTAMP,               -- NULL while running (or if sluice died mid-run)
-  status VARCHAR NOT NULL,          -- running | succeeded | failed
+  status VARCHAR NOT NULL,          -- running | succeeded | failed | partial
   "rows" BIGINT,
   error VARCHAR
 );
+-- Columns added after a release: a warehouse created before them evolves here.
+ALTER TABLE _sluice_runs ADD COLUMN IF NOT EXISTS notes JSON;  -- what the run skipped, waited for, fetched
 CREATE TABLE IF NOT EXISTS _sluice_http_cache (
   url VARCHAR PRIMARY KEY,     -- the absolute URL of the GET
   etag VARCHAR NOT NULL,       -- sent back as If-None-Match

@@ -99,15 +99,16 @@ Result<int64_t> DuckDbWarehouse::UpsertRows(const std::vector<KeyedRows>& batche
 Status DuckDbWarehouse::PutRun(const RunRecord& run) {
   return db_->Execute(
       "INSERT OR REPLACE INTO _sluice_runs (run_id, collector, scheduled_at, started_at, ended_at, status, \"rows\", "
-      "error) VALUES (" +
+      "error, notes) VALUES (" +
       QuoteLiteral(run.run_id) + ", " + QuoteLiteral(run.collector) + ", " + Ts(run.scheduled) + ", " +
       Ts(run.started) + ", " + (run.ended ? Ts(*run.ended) : "NULL") + ", " + QuoteLiteral(RunStatusName(run.status)) +
-      ", " + std::to_string(run.rows) + ", " + (run.error.empty() ? "NULL" : QuoteLiteral(run.error)) + ")");
+      ", " + std::to_string(run.rows) + ", " + (run.error.empty() ? "NULL" : QuoteLiteral(run.error)) + ", " +
+      (run.notes.empty() ? "NULL" : "CAST(" + QuoteLiteral(run.notes) + " AS JSON)") + ")");
 }
 
 Result<std::vector<RunRecord>> DuckDbWarehouse::Runs(const std::string& collector) {
   ASSIGN_OR_RETURN(auto q, db_->Query("SELECT collector, run_id, epoch_us(scheduled_at), epoch_us(started_at), "
-                                      "epoch_us(ended_at), status, \"rows\", error FROM _sluice_runs" +
+                                      "epoch_us(ended_at), status, \"rows\", error, notes FROM _sluice_runs" +
                                       (collector.empty() ? "" : " WHERE collector = " + QuoteLiteral(collector)) +
                                       " ORDER BY started_at, run_id"));
   std::vector<RunRecord> out;
@@ -121,6 +122,7 @@ Result<std::vector<RunRecord>> DuckDbWarehouse::Runs(const std::string& collecto
     r.status = ParseRunStatus(row[5].value_or(""));
     r.rows = row[6] ? std::stoll(*row[6]) : 0;
     r.error = row[7].value_or("");
+    r.notes = row[8].value_or("");
     out.push_back(std::move(r));
   }
   return out;
