@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "collect/scheduler.h"
 #include "warehouse/duckdb/duckdb_warehouse.h"
@@ -74,6 +75,39 @@ TEST(WarehouseRunLedgerTest, DrivesTheSchedulerOnAFakeClock) {
     EXPECT_EQ(runs, 1);
     EXPECT_EQ((*wh)->Query("SELECT status || ':' || \"rows\" FROM _sluice_runs")->Scalar(), "succeeded:5");
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(WarehouseRunLedgerTest, AWarehouseFromBeforeNotesGainsTheColumnAndKeepsItsRuns) {
+  auto dir = std::filesystem::temp_directory_path() / ("ledger_evolve_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "wh.duckdb").string();
+  {
+    auto wh = DuckDbWarehouse::Open(path);
+    ASSERT_TRUE(wh.ok());
+    // The table as the previous release created it: no notes column, one run in it.
+    ASSERT_TRUE((*wh)->Execute("ALTER TABLE _sluice_runs DROP COLUMN notes").ok());
+    ASSERT_TRUE((*wh)->Execute("INSERT INTO _sluice_runs VALUES ('gh/old', 'gh', TIMESTAMP '2024-09-01 03:00:00', "
+                               "TIMESTAMP '2024-09-01 03:00:01', TIMESTAMP '2024-09-01 03:00:09', 'succeeded', 7, NULL)")
+                    .ok());
+  }
+  auto wh = DuckDbWarehouse::Open(path);
+  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+  WarehouseRunLedger ledger(DirectWarehouseAccess(**wh));
+  RunRecord partial{"gh", "gh/new", T(1800000000), T(1800000001), T(1800000009), RunStatus::kPartial, 3, "acme/gone: HTTP 404"};
+  partial.notes = R"({"failed":[{"part":"acme/gone"}],"pages_fetched":4})";
+  ASSERT_TRUE(ledger.RecordEnd(partial).ok());
+  auto runs = ledger.Runs("gh");
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].run_id, "gh/old");
+  EXPECT_EQ((*runs)[0].rows, 7);
+  EXPECT_EQ((*runs)[0].notes, "");
+  EXPECT_EQ((*runs)[1].status, RunStatus::kPartial);
+  EXPECT_EQ(nlohmann::json::parse((*runs)[1].notes)["pages_fetched"], 4);
+  EXPECT_EQ((*wh)->Query("SELECT notes->>'$.failed[0].part' FROM _sluice_runs WHERE status = 'partial'")->Scalar(),
+            "acme/gone");
   std::filesystem::remove_all(dir);
 }
 

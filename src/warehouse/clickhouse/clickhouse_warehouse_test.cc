@@ -332,6 +332,32 @@ TEST_F(ClickHouseSingle, RecoveryLeavesALandedStaleBatchUnloaded) {
   EXPECT_EQ(Q("SELECT count() FROM raw_ev"), "10");
 }
 
+TEST_F(ClickHouseSingle, RunsTableFromBeforeNotesGainsTheColumnAtOpenAndKeepsItsRuns) {
+  RunRecord old;
+  old.collector = "gh";
+  old.run_id = "gh/old";
+  old.status = RunStatus::kSucceeded;
+  old.rows = 7;
+  ASSERT_TRUE(w_->PutRun(old).ok());
+  // The table as the previous release created it.
+  ASSERT_TRUE(w_->Execute("ALTER TABLE _sluice_runs DROP COLUMN notes").ok());
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  RunRecord partial = old;
+  partial.run_id = "gh/new";
+  partial.started = old.started + std::chrono::seconds(1);
+  partial.status = RunStatus::kPartial;
+  partial.notes = R"({"failed":[{"part":"acme/gone"}]})";
+  ASSERT_TRUE((*reopened)->PutRun(partial).ok());
+  auto runs = (*reopened)->Runs("gh");
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].rows, 7);
+  EXPECT_EQ((*runs)[0].notes, "");
+  EXPECT_EQ((*runs)[1].status, RunStatus::kPartial);
+  EXPECT_EQ((*runs)[1].notes, partial.notes);
+}
+
 TEST_F(ClickHouseSingle, RunsAndTheHttpCacheRoundTripAndReplaceByKey) {
   RunRecord run;
   run.collector = "github";
