@@ -56,6 +56,8 @@ Status PrintWorkers(const Config& config);
 int Gen(const Args& args);
 int Demo(const Args& args);
 int Collect(const Args& args);
+// sluice report -c FILE NAME: runs one report now and prints its file (cmd_report.cc).
+int Report(const Args& args);
 int Cron(const Args& args);
 
 // Runs `collector` once now (as `clock` tells the time: the demo collects past days) on `warehouse`, records

@@ -2,6 +2,7 @@
 
 #include "cli/cli.h"
 #include "collect/collector_config.h"
+#include "reports/report_runner.h"
 #include "serve/dashboard_config.h"
 #include "transform/transformer.h"
 
@@ -16,8 +17,14 @@ int Validate(const Args& args) {
   auto transformer = Transformer::Create(*config);
   auto collectors = ReadCollectors(config->collectors, config->file);
   auto dashboards = LoadDashboards(*config);
+  auto reports = ReadReports(config->reports, config->file);
+  Status report_charts;  // a report's chart: must name a chart that exists
+  if (reports.ok() && dashboards.ok())
+    for (const ReportConfig& r : *reports)
+      if (auto sql = ResolveReportSql(r, *dashboards); !sql.ok() && report_charts.ok()) report_charts = sql.status();
   bool ok = true;
-  for (const Status* st : {&transformer.status(), &collectors.status(), &dashboards.status()}) {
+  for (const Status* st : {&transformer.status(), &collectors.status(), &dashboards.status(), &reports.status(),
+                           static_cast<const Status*>(&report_charts)}) {
     if (!st->ok()) {
       std::fprintf(stderr, "%s\n", st->message().c_str());
       ok = false;
@@ -33,6 +40,9 @@ int Validate(const Args& args) {
   if (config->rollups.IsDefined() && config->rollups.IsMap())
     for (const auto& kv : config->rollups) std::printf("  rollup %s\n", kv.first.Scalar().c_str());
   for (const auto& c : *collectors) std::printf("  collector %s\n", c.name.c_str());
+  for (const auto& r : *reports)
+    std::printf("  report %s: %s on \"%s\" (%s)\n", r.name.c_str(), ReportFormatName(r.format),
+                r.schedule->expression().c_str(), r.schedule->time_zone().c_str());
   for (const auto& d : *dashboards)
     std::printf("  dashboard %s: %zu chart(s), served at /dashboards/%s\n", d.name.c_str(), d.charts.size(),
                 d.name.c_str());

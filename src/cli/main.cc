@@ -25,6 +25,7 @@ usage: sluice COMMAND [options]
   backfill -c FILE --stream S   reload landed batches into the warehouse (idempotent) [--from DAY --to DAY]
   explain  rollup NAME -c FILE   print the SQL generated for a rollup
   collect  -c FILE NAME     run one configured collector now; the run is recorded in _sluice_runs
+  report   -c FILE NAME     run one configured report now and print its file's path (under landing reports/)
   cron     "EXPR"           print the next fire times [--from T] [-n N] [--tz ZONE]
   validate -c FILE          check a config; reports every error with file, line and field
   gen      --events N --out FILE   write Teads-like tracking events as NDJSON [--seed S] [--bad N]
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   if (cmd == "gen") return Gen(args);
   if (cmd == "demo") return Demo(args);
   if (cmd == "collect") return Collect(args);
+  if (cmd == "report") return Report(args);
   if (cmd == "cron") return Cron(args);
   if (cmd == "transform") return Transform(args);
   if (cmd == "explain") return Explain(args);

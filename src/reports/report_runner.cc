@@ -81,6 +81,12 @@ class LocalCopy {
 
 std::string ReportRunName(const std::string& report) { return "report:" + report; }
 
+ReportQueryFn QueryOn(std::shared_ptr<Readers> readers) {
+  return [readers = std::move(readers)](const std::string& sql, const ReadLimits& limits) {
+    return readers->Query(sql, limits);
+  };
+}
+
 std::string ReportKey(const ReportConfig& report, TimePoint slot) {
   const int64_t seconds = ToUnixSeconds(slot);
   int32_t offset = 0;
@@ -100,7 +106,7 @@ Result<ReportOutput> RunReport(const ReportConfig& report, const std::string& sq
   ReadLimits limits;
   limits.timeout_us = std::chrono::duration_cast<std::chrono::microseconds>(left()).count();
   limits.max_rows = report.max_rows;
-  ASSIGN_OR_RETURN(QueryResult rows, Context(options.readers->Query(sql, limits), "query"));
+  ASSIGN_OR_RETURN(QueryResult rows, Context(options.query(sql, limits), "query"));
   if (rows.truncated)
     return Status::Invalid("the query returned more than max_rows (" + std::to_string(report.max_rows) +
                            ") rows; raise the report's max_rows or narrow the query");
@@ -168,7 +174,8 @@ Result<std::vector<ScheduledCollector>> ScheduleReports(const Config& config, co
     sqls.push_back(std::move(sql));
   }
   ReportRunOptions options;
-  ASSIGN_OR_RETURN(options.readers, Context(open_readers(), "reports need reader connections"));
+  ASSIGN_OR_RETURN(std::shared_ptr<Readers> readers, Context(open_readers(), "reports need reader connections"));
+  options.query = QueryOn(std::move(readers));
   options.landing = std::move(landing);
   for (size_t i = 0; i < reports.size(); ++i) {
     const ReportConfig& r = reports[i];

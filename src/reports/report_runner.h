@@ -26,8 +26,15 @@
 
 namespace sluice {
 
+// Runs a report's SQL within limits: a reader connection's Query, or (`sluice report` while `sluice run`
+// holds the DuckDB file) the running process's query API.
+using ReportQueryFn = std::function<Result<QueryResult>(const std::string& sql, const ReadLimits& limits)>;
+
+// ReportQueryFn over reader connections.
+ReportQueryFn QueryOn(std::shared_ptr<Readers> readers);
+
 struct ReportRunOptions {
-  std::shared_ptr<Readers> readers;      // where the SQL runs
+  ReportQueryFn query;                   // where the SQL runs
   std::shared_ptr<ObjectStore> landing;  // where the file lands
   std::string tmp_dir;                   // scratch files (xlsx, a local copy for S3 landing); empty: system's
 };

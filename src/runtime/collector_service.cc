@@ -8,6 +8,7 @@
 #include "collect/collector_runner.h"
 #include "collect/scheduler.h"
 #include "collect/warehouse_etag_cache.h"
+#include "reports/report_runner.h"
 
 namespace sluice {
 
@@ -26,7 +27,19 @@ class CollectorService {
 Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, WarehouseAccess warehouse,
                                                           WorkLeases* leases) {
   ASSIGN_OR_RETURN(std::vector<CollectorConfig> collectors, ReadCollectors(config.collectors, config.file));
-  if (collectors.empty()) return std::shared_ptr<CollectorService>();
+  // Scheduled reports share the scheduler (time zone, catch-up, ledger, leases) as "report:<name>"; their
+  // SQL runs on reader connections of their own.
+  auto open_readers = [&]() -> Result<std::shared_ptr<Readers>> {
+    std::shared_ptr<Readers> readers;
+    RETURN_IF_ERROR(warehouse([&](Warehouse& w) -> Status {
+      ASSIGN_OR_RETURN(readers, w.OpenReaders(2));
+      return Status::Ok();
+    }));
+    return readers;
+  };
+  ASSIGN_OR_RETURN(std::vector<ScheduledCollector> reports,
+                   ScheduleReports(config, open_readers, OpenObjectStore(config)));
+  if (collectors.empty() && reports.empty()) return std::shared_ptr<CollectorService>();
   auto service = std::make_shared<CollectorService>();
   service->ledger = std::make_unique<WarehouseRunLedger>(warehouse);
   // One persistent ETag cache for every collector: its rows are keyed by URL.
@@ -38,6 +51,7 @@ Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, 
     spdlog::info("collector {}: {} schedule \"{}\" ({})", c.name, c.kind, c.schedule->expression(),
                  c.schedule->time_zone());
   }
+  for (ScheduledCollector& r : reports) scheduled.push_back(std::move(r));
   SchedulerOptions options;
   options.leases = leases;
   service->scheduler = std::make_unique<Scheduler>(std::move(scheduled), service->ledger.get(), options);

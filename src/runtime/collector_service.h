@@ -1,6 +1,7 @@
-// CollectorService: the collectors' scheduler inside `sluice run`: the configured collectors on their cron
-// schedules (catch-up included), each run recorded in `_sluice_runs`, every warehouse use through `warehouse`
-// (Pipeline::WithWarehouse: the loader owns the warehouse).
+// CollectorService: the collectors' scheduler inside `sluice run`: the configured collectors and scheduled
+// reports (src/reports, as "report:<name>") on their cron schedules (catch-up included), each run recorded in
+// `_sluice_runs`, every warehouse use through `warehouse` (Pipeline::WithWarehouse: the loader owns the
+// warehouse; reports query reader connections opened through it at start).
 // Thread-safety: ticks on its own thread; destroying it asks runs in flight to stop and waits for them.
 #pragma once
 
@@ -15,7 +16,7 @@ namespace sluice {
 
 class CollectorService;
 
-// Starts the configured collectors' scheduler; null when the config has no collectors. With `leases`
+// Starts the configured collectors' and reports' scheduler; null when the config has neither. With `leases`
 // (several workers), each collector is scheduled only by the worker holding its lease.
 Result<std::shared_ptr<CollectorService>> StartCollectors(const Config& config, WarehouseAccess warehouse,
                                                           WorkLeases* leases = nullptr);
