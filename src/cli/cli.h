@@ -68,5 +68,6 @@ int RunCollectorNow(const CollectorConfig& collector, std::shared_ptr<ObjectStor
 int Transform(const Args& args);
 int Explain(const Args& args);
 int Backfill(const Args& args);
+int Mart(const Args& args);
 
 }  // namespace sluice::cli

@@ -26,6 +26,7 @@ usage: sluice COMMAND [options]
   explain  rollup NAME -c FILE   print the SQL generated for a rollup
   collect  -c FILE NAME     run one configured collector now; the run is recorded in _sluice_runs
   report   -c FILE NAME     run one configured report now and print its file's path (under landing reports/)
+  mart     -c FILE NAME     refresh one PostgreSQL mart now: the hours changed since its last load [--full]
   cron     "EXPR"           print the next fire times [--from T] [-n N] [--tz ZONE]
   validate -c FILE          check a config; reports every error with file, line and field
   gen      --events N --out FILE   write Teads-like tracking events as NDJSON [--seed S] [--bad N]
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   using namespace sluice::cli;
-  Args args = ParseArgs(argc, argv, 2, {"once", "quiet", "full-refresh", "no-serve"});
+  Args args = ParseArgs(argc, argv, 2, {"once", "quiet", "full-refresh", "no-serve", "full"});
   if (cmd == "validate") return Validate(args);
   if (cmd == "ingest") return Ingest(args, true);
   if (cmd == "run") return Ingest(args, false);
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   if (cmd == "transform") return Transform(args);
   if (cmd == "explain") return Explain(args);
   if (cmd == "backfill") return Backfill(args);
+  if (cmd == "mart") return Mart(args);
   std::fprintf(stderr, "unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

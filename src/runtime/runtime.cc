@@ -11,6 +11,7 @@
 
 #include "batching/pipeline.h"
 #include "core/time.h"
+#include "marts/mart_refresher.h"
 #include "runtime/collector_service.h"
 #include "runtime/progress.h"
 #include "runtime/stop_signals.h"
@@ -28,13 +29,18 @@ constexpr size_t kReaderConnections = 4;
 // Transforms follow loads, debounced: at most one run a second, only when batches were loaded since. With
 // several workers every second: a group whose lease just passed to this worker may be behind even when
 // nothing new was loaded (its previous owner died mid-way).
-void RunTransformLoop(Pipeline& pipeline, Transformer& transformer, const TransformOptions& options,
-                      const std::atomic<bool>& finished) {
+void RunTransformLoop(Pipeline& pipeline, Transformer& transformer, MartRefresher& marts,
+                      const TransformOptions& options, const std::atomic<bool>& finished) {
   while (!finished) {
     for (int i = 0; i < 10 && !finished; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     Status st = pipeline.WithWarehouse([&](Warehouse& w) -> Status {
       ASSIGN_OR_RETURN(bool fresh, transformer.HasNewBatches(w));
-      return fresh || options.leases ? transformer.Run(w, options).status() : Status::Ok();
+      TransformReport report;
+      if (fresh || options.leases) {
+        ASSIGN_OR_RETURN(report, transformer.Run(w, options));
+      }
+      // PostgreSQL marts follow their sources, under the same leases (cheap when none changed).
+      return marts.AfterTransform(w, report, options.leases);
     });
     if (!st.ok()) spdlog::warn("transform: {}", st.message());
   }
@@ -64,6 +70,7 @@ Result<RunSummary> RunPipeline(const Config& config, const RuntimeOptions& optio
   RETURN_IF_ERROR(warehouse->Prepare(config));
   // Rollups and models are checked before anything is read: a bad one is an error at start.
   ASSIGN_OR_RETURN(std::unique_ptr<Transformer> transformer, Transformer::Create(config));
+  ASSIGN_OR_RETURN(std::unique_ptr<MartRefresher> marts, MartRefresher::Create(config, *transformer));
   Pipeline pipeline(config, *warehouse, metrics, PipelineOptions{seat.name, seat.leases.get()});
   TransformOptions transform_options;
   transform_options.leases = seat.leases.get();
@@ -112,7 +119,7 @@ Result<RunSummary> RunPipeline(const Config& config, const RuntimeOptions& optio
   });
   std::thread transforms;
   if (!options.once)
-    transforms = std::thread([&] { RunTransformLoop(pipeline, *transformer, transform_options, finished); });
+    transforms = std::thread([&] { RunTransformLoop(pipeline, *transformer, *marts, transform_options, finished); });
   if (!options.once)
     while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   collectors.reset();  // before the loader stops: runs in flight are asked to stop and awaited
@@ -127,6 +134,8 @@ Result<RunSummary> RunPipeline(const Config& config, const RuntimeOptions& optio
     else if (report->tables_changed > 0)
       spdlog::info("transformed: {} table(s) changed, {} hour(s) recomputed", report->tables_changed,
                    report->hours_recomputed);
+    if (report.ok())
+      st = marts->AfterTransform(*warehouse, *report, transform_options.leases).WithContext("marts");
   }
   if (server) server->Stop();
   publisher.reset();
