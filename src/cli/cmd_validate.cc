@@ -2,6 +2,7 @@
 
 #include "cli/cli.h"
 #include "collect/collector_config.h"
+#include "marts/mart_config.h"
 #include "reports/report_runner.h"
 #include "serve/dashboard_config.h"
 #include "transform/transformer.h"
@@ -22,9 +23,11 @@ int Validate(const Args& args) {
   if (reports.ok() && dashboards.ok())
     for (const ReportConfig& r : *reports)
       if (auto sql = ResolveReportSql(r, *dashboards); !sql.ok() && report_charts.ok()) report_charts = sql.status();
+  Status marts;  // checked against the rollups and models, once those parse
+  if (transformer.ok()) marts = ParseMarts(*config, (*transformer)->targets()).status();
   bool ok = true;
   for (const Status* st : {&transformer.status(), &collectors.status(), &dashboards.status(), &reports.status(),
-                           static_cast<const Status*>(&report_charts)}) {
+                           static_cast<const Status*>(&report_charts), static_cast<const Status*>(&marts)}) {
     if (!st->ok()) {
       std::fprintf(stderr, "%s\n", st->message().c_str());
       ok = false;

@@ -154,6 +154,18 @@ TEST_F(MartsE2eTest, MartCommandExplainsWhatIsWrong) {
   auto r = RunSluice({"mart", "-c", config, "nope"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("no mart named 'nope'"), std::string::npos) << r.output;
+  // A typo in `from` fails validate, naming file, line and field.
+  std::string bad = Write("bad.yaml", R"(streams:
+  tracking: { event_time: ts, schema: { ts: timestamp, ad_id: int64 }, sources: [ { kind: http } ] }
+rollups:
+  hourly: { stream: tracking, grain: hour, dimensions: [ad_id], measures: { events: count } }
+marts:
+  ads: { from: hourly2, postgres: { url_env: X, table: marts.ads } }
+)");
+  r = RunSluice({"validate", "-c", bad});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("bad.yaml:6:16: marts.ads.from: 'hourly2' is not a rollup or model"), std::string::npos)
+      << r.output;
   // Before any transform, the source has no table yet.
   r = RunSluice({"mart", "-c", config, "ads"});
   EXPECT_EQ(r.exit_code, 1);
