@@ -149,6 +149,41 @@ TEST_F(MartsE2eTest, MartFollowsItsRollupSurvivesKillDuringRefreshAndGainsAddedC
   EXPECT_EQ(Mart(" || '/' || top_ad"), with_column);
 }
 
+TEST_F(MartsE2eTest, InsideRunTheMartFollowsHttpIngestWithinSeconds) {
+  int port = FreePort();
+  std::string config = Write("run.yaml", R"(warehouse: { path: wh.duckdb }
+landing: { path: landing }
+server: { listen: 127.0.0.1:)" + std::to_string(port) + R"( }
+streams:
+  tracking:
+    event_time: ts
+    schema: { ts: timestamp, ad_id: int64, event: string }
+    sources: [ { kind: http } ]
+    batch: { max_wait: 100ms }
+rollups:
+  hourly: { stream: tracking, grain: hour, dimensions: [ad_id], measures: { events: count } }
+marts:
+  ads: { from: hourly, postgres: { url_env: )" + kUrlEnv + R"(, table: public.ads } }
+)");
+  pid_t pid = StartSluice({"run", "-c", config, "--quiet"}, Path("run.log"));
+  ASSERT_TRUE(WaitHealthy(port, 20)) << "sluice run did not come up";
+  auto poll = [&](const std::string& want) {
+    std::string got;
+    for (int i = 0; i < 100 && got != want; ++i) {
+      got = PgScalar("SELECT string_agg(ad_id || '/' || events, ',' ORDER BY hour, ad_id) FROM public.ads");
+      if (got != want) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return got;
+  };
+  ASSERT_EQ(HttpPost(port, "/ingest/tracking", Event("2026-11-01T10:00:00Z", 1, "start") +
+                                                   Event("2026-11-01T11:00:00Z", 2, "start")).first, 200);
+  EXPECT_EQ(poll("1/1,2/1"), "1/1,2/1");
+  ASSERT_EQ(HttpPost(port, "/ingest/tracking", Event("2026-11-01T10:30:00Z", 1, "click")).first, 200);
+  EXPECT_EQ(poll("1/2,2/1"), "1/2,2/1");
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitFor(pid), 0);
+}
+
 TEST_F(MartsE2eTest, MartCommandExplainsWhatIsWrong) {
   std::string config = Config("events: count");
   auto r = RunSluice({"mart", "-c", config, "nope"});
