@@ -377,6 +377,30 @@ Result<QueryResult> DuckDb::Query(std::string_view sql) {
   }
   idx_t rows = duckdb_row_count(&g.r);
   out.rows.reserve(rows);
+  // duckdb_value_varchar has no text for nested values (lists, structs, maps, arrays): a result holding one
+  // is read from its vectors instead, every cell rendered as readers render it (nested values as JSON).
+  // The two ways cannot be mixed on one result.
+  std::vector<CellType> types;
+  bool any_nested = false;
+  for (idx_t c = 0; c < cols; ++c) {
+    duckdb_logical_type t = duckdb_column_logical_type(&g.r, c);
+    types.push_back(ResolveCellType(t));
+    duckdb_destroy_logical_type(&t);
+    const duckdb_type id = types.back().id;
+    any_nested |= id == DUCKDB_TYPE_LIST || id == DUCKDB_TYPE_STRUCT || id == DUCKDB_TYPE_MAP || id == DUCKDB_TYPE_ARRAY;
+  }
+  if (any_nested) {
+    while (duckdb_data_chunk chunk = duckdb_fetch_chunk(g.r)) {
+      const idx_t size = duckdb_data_chunk_get_size(chunk);
+      for (idx_t r = 0; r < size; ++r) {
+        std::vector<std::optional<std::string>> row(cols);
+        for (idx_t c = 0; c < cols; ++c) row[c] = CellText(duckdb_data_chunk_get_vector(chunk, c), types[c], r);
+        out.rows.push_back(std::move(row));
+      }
+      duckdb_destroy_data_chunk(&chunk);
+    }
+    return out;
+  }
   for (idx_t r = 0; r < rows; ++r) {
     std::vector<std::optional<std::string>> row(cols);
     for (idx_t c = 0; c < cols; ++c) {

@@ -116,6 +116,25 @@ TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
   EXPECT_EQ(Q(wh, "SELECT count(*) FROM _sluice_batches"), "1");
 }
 
+TEST_F(DuckDbWarehouseTest, SluicesOwnQueriesReadNestedValuesAsJson) {
+  auto w = DuckDbWarehouse::Open(path_);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  // Marts and reports read rollups and models whose columns may be nested (release assets).
+  auto r = (*w)->Query(
+      "SELECT * FROM (VALUES (1, [{'name': 'a.zip', 'n': 2}], {'k': 'v'}, NULL::INT[]), (2, [], NULL, [3])) t(id, "
+      "assets, s, l) ORDER BY id");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->rows.size(), 2u);
+  EXPECT_EQ(r->rows[0][0].value_or("NULL"), "1");
+  EXPECT_EQ(r->rows[0][1].value_or("NULL"), "[{\"name\":\"a.zip\",\"n\":2}]");
+  EXPECT_EQ(r->rows[0][2].value_or("NULL"), "{\"k\":\"v\"}");
+  EXPECT_FALSE(r->rows[0][3].has_value());
+  EXPECT_EQ(r->rows[1][1].value_or("NULL"), "[]");
+  EXPECT_FALSE(r->rows[1][2].has_value());
+  EXPECT_EQ(r->rows[1][3].value_or("NULL"), "[3]");
+  EXPECT_EQ(r->types[1], "LIST");
+}
+
 TEST_F(DuckDbWarehouseTest, AddedFieldBecomesAColumnAndSurvivesReopen) {
   {
     Config c = MakeConfig();
