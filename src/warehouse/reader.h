@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "warehouse/query_result.h"
@@ -25,14 +26,28 @@ struct ReadLimits {
   int64_t max_rows = 100'000;       // rows returned at most; past it the result is truncated (server.max_rows)
 };
 
+// A typed value bound to a placeholder of a reader's statement: `$1` is params[0], `$2` params[1], ... (the
+// text of the statement never holds the value). Only timestamps so far: what a dashboard's time range needs.
+struct QueryParam {
+  enum class Type { kTimestamp };
+  Type type = Type::kTimestamp;
+  int64_t micros = 0;  // kTimestamp: microseconds since the Unix epoch, UTC
+
+  static QueryParam Timestamp(int64_t micros) { return {Type::kTimestamp, micros}; }
+};
+
 class Readers {
  public:
   virtual ~Readers() = default;
 
-  // Runs `sql` within `limits`. Invalid when it is not exactly one statement that reads, or when the engine
-  // refuses it (a write, a file, an extension, a setting) or fails it; TimedOut when it ran past the
-  // timeout; Retry when every connection stayed busy for the whole timeout.
-  virtual Result<QueryResult> Query(const std::string& sql, const ReadLimits& limits) = 0;
+  // Runs `sql` within `limits`, its placeholders $1..$N bound to `params` (DuckDB binds them on the prepared
+  // statement; ClickHouse, which has no parameters in 18.16, gets typed literals generated from the numbers).
+  // Invalid when it is not exactly one statement that reads, when its placeholders and `params` disagree, or
+  // when the engine refuses it (a write, a file, an extension, a setting) or fails it; TimedOut when it ran
+  // past the timeout; Retry when every connection stayed busy for the whole timeout.
+  virtual Result<QueryResult> Query(const std::string& sql, const ReadLimits& limits,
+                                    const std::vector<QueryParam>& params) = 0;
+  Result<QueryResult> Query(const std::string& sql, const ReadLimits& limits) { return Query(sql, limits, {}); }
 };
 
 }  // namespace sluice

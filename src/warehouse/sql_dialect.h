@@ -50,6 +50,8 @@ class SqlDialect {
   virtual std::string TimeBucket(std::string_view grain, const std::string& expr) const = 0;
   // `ts_expr` (a timestamp) minus `micros`.
   virtual std::string MinusMicros(const std::string& ts_expr, int64_t micros) const = 0;
+  // `expr` (a date or a timestamp) as a timestamp, so it compares with a bound timestamp parameter.
+  virtual std::string AsTimestamp(const std::string& expr) const { return expr; }
   virtual std::string ApproxDistinct(const std::string& expr) const = 0;
   virtual std::string CountIf(const std::string& predicate) const = 0;
   // The GROUP BY clause of a query whose first `keys` select expressions are `key_exprs`.

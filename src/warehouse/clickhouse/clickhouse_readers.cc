@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 
@@ -225,7 +227,49 @@ Result<std::unique_ptr<ClickHouseReaders>> ClickHouseReaders::Open(ClickHouseOpt
   return r;
 }
 
-Result<QueryResult> ClickHouseReaders::Query(const std::string& sql, const ReadLimits& limits) {
+Result<std::string> ClickHouseBindParams(const std::string& sql, const std::vector<QueryParam>& params) {
+  std::string out;
+  std::vector<bool> used(params.size(), false);
+  for (size_t i = 0; i < sql.size();) {
+    const char c = sql[i];
+    size_t end = i + 1;
+    if (c == '\'' || c == '"' || c == '`') {  // a literal or a quoted name, with backslash escapes
+      while (end < sql.size() && sql[end] != c) end += sql[end] == '\\' ? 2 : 1;
+      end = std::min(end + 1, sql.size());
+    } else if (sql.compare(i, 2, "--") == 0) {
+      end = std::min(sql.find('\n', i), sql.size());
+    } else if (sql.compare(i, 2, "/*") == 0) {
+      end = sql.find("*/", i + 2);
+      end = end == std::string::npos ? sql.size() : end + 2;
+    } else if (c == '$' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+      while (end < sql.size() && std::isdigit(static_cast<unsigned char>(sql[end]))) ++end;
+      const size_t n = std::stoul(sql.substr(i + 1, std::min<size_t>(end - i - 1, 9)));
+      if (n == 0 || n > params.size())
+        return Status::Invalid("placeholder $" + std::to_string(n) + " has no value (" + std::to_string(params.size()) +
+                               " given)");
+      used[n - 1] = true;
+      const QueryParam& p = params[n - 1];
+      switch (p.type) {
+        case QueryParam::Type::kTimestamp: {
+          int64_t seconds = p.micros / 1'000'000 - (p.micros % 1'000'000 < 0 ? 1 : 0);
+          out += "toDateTime(" + std::to_string(seconds) + ", 'UTC')";
+          break;
+        }
+      }
+      i = end;
+      continue;
+    }
+    out.append(sql, i, end - i);
+    i = end;
+  }
+  for (size_t k = 0; k < used.size(); ++k)
+    if (!used[k]) return Status::Invalid("parameter $" + std::to_string(k + 1) + " is not used by the statement");
+  return out;
+}
+
+Result<QueryResult> ClickHouseReaders::Query(const std::string& sql_text, const ReadLimits& limits,
+                                             const std::vector<QueryParam>& params) {
+  ASSIGN_OR_RETURN(const std::string sql, ClickHouseBindParams(sql_text, params));
   const auto timeout = std::chrono::microseconds(std::max<int64_t>(limits.timeout_us, 1000));
   const auto started = std::chrono::steady_clock::now();
   {

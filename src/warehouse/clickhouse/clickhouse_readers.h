@@ -34,7 +34,10 @@ class ClickHouseReaders : public Readers {
   static Result<std::unique_ptr<ClickHouseReaders>> Open(ClickHouseOptions reader, ClickHouseOptions admin,
                                                          size_t connections);
 
-  Result<QueryResult> Query(const std::string& sql, const ReadLimits& limits) override;
+  using Readers::Query;
+  // `params` become typed literals (ClickHouseBindParams): ClickHouse 18.16 has no query parameters.
+  Result<QueryResult> Query(const std::string& sql, const ReadLimits& limits,
+                            const std::vector<QueryParam>& params) override;
 
   // The reader profile's max_result_rows (0: none).
   int64_t profile_max_result_rows() const { return profile_max_result_rows_; }
@@ -52,6 +55,12 @@ class ClickHouseReaders : public Readers {
   bool profile_breaks_ = false;  // result_overflow_mode = break
   std::atomic<uint64_t> next_query_ = 0;
 };
+
+// `sql` with each placeholder $N outside string literals, quoted names and comments replaced by params[N-1]
+// as a typed literal generated from its number, never from text: a timestamp is toDateTime(<seconds>, 'UTC')
+// (DateTime has whole seconds: the micros are floored). Invalid when a placeholder has no value or a value
+// no placeholder.
+Result<std::string> ClickHouseBindParams(const std::string& sql, const std::vector<QueryParam>& params);
 
 // A ClickHouse type name as the serving layer knows types (Nullable and LowCardinality dropped):
 // Int64 -> BIGINT, Float64 -> DOUBLE, String -> VARCHAR, DateTime -> TIMESTAMP, Array -> LIST, Tuple -> STRUCT.

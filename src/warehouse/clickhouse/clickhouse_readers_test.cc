@@ -138,5 +138,28 @@ TEST_F(ClickHouseReadersTest, AReaderUserWithoutAReadonlyProfileIsRefusedAtOpen)
   EXPECT_THAT(r.status().message(), HasSubstr("readonly = 1"));
 }
 
+// ClickHouse 18.16 has no query parameters: a value becomes a typed literal generated from its number, and
+// only placeholders outside literals, quoted names and comments are replaced.
+TEST(ClickHouseBindParamsTest, RendersTimestampsAsTypedLiteralsFromTheirNumbers) {
+  auto sql = ClickHouseBindParams("SELECT '$1', `$2`, \"$1\" -- $1\n FROM t WHERE d >= $1 /* $2 */ AND d < $2",
+                                  {QueryParam::Timestamp(1'793'491'200'000'000), QueryParam::Timestamp(-1'500'000)});
+  ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+  EXPECT_EQ(*sql,
+            "SELECT '$1', `$2`, \"$1\" -- $1\n FROM t WHERE d >= toDateTime(1793491200, 'UTC') /* $2 */ AND d < "
+            "toDateTime(-2, 'UTC')");
+  EXPECT_EQ(*ClickHouseBindParams("SELECT 'it\\'s $1'", {}), "SELECT 'it\\'s $1'");
+  EXPECT_FALSE(ClickHouseBindParams("SELECT $2", {QueryParam::Timestamp(0)}).ok());
+  EXPECT_FALSE(ClickHouseBindParams("SELECT 1", {QueryParam::Timestamp(0)}).ok());
+}
+
+TEST_F(ClickHouseReadersTest, BindsTimestampParametersOnTheServer) {
+  const int64_t nov2 = 1'793'577'600'000'000;  // 2026-11-02T00:00:00Z
+  // A Date column compares as a DateTime through the dialect's AsTimestamp (18.16 compares the numbers).
+  auto r = (*readers_)->Query("SELECT count(), min(d) FROM t WHERE toDateTime(d) >= $1 AND toDateTime(d) < $2", {},
+                              {QueryParam::Timestamp(nov2), QueryParam::Timestamp(nov2 + 86'400'000'000)});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows[0], (std::vector<std::optional<std::string>>{"1", "2026-11-02"}));
+}
+
 }  // namespace
 }  // namespace sluice

@@ -24,7 +24,10 @@ bool CallsCheckpoint(const std::string& sql) {
   std::string last_ident;  // the identifier just before the current position, lower-cased; "" otherwise
   for (size_t i = 0; i < sql.size();) {
     const char c = sql[i];
-    if (c == '\'' || c == '$') {
+    if (c == '$' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+      ++i;  // a parameter ($1), not a dollar-quoted string: a tag does not start with a digit
+      last_ident.clear();
+    } else if (c == '\'' || c == '$') {
       std::string close(1, c);
       if (c == '$') {  // $tag$ ... $tag$
         size_t tag_end = sql.find('$', i + 1);
@@ -97,13 +100,15 @@ class DuckDbReaders : public Readers {
     for (auto& s : slots_) duckdb_disconnect(&s->conn);
   }
 
-  Result<QueryResult> Query(const std::string& sql, const ReadLimits& limits) override {
+  using Readers::Query;
+  Result<QueryResult> Query(const std::string& sql, const ReadLimits& limits,
+                            const std::vector<QueryParam>& params) override {
     const auto timeout = std::chrono::microseconds(limits.timeout_us);
     Slot* slot = Acquire(SteadyClock::now() + timeout);
     if (!slot)
       return Status::Retry("all " + std::to_string(slots_.size()) + " reader connections stayed busy for " +
                            std::to_string(limits.timeout_us / 1'000'000) + " s; try again");
-    Result<QueryResult> result = Run(slot->conn, sql, limits);
+    Result<QueryResult> result = Run(slot->conn, sql, limits, params);
     const bool timed_out = Release(slot);
     if (timed_out)
       return Status::TimedOut("the query ran past its timeout of " + std::to_string(limits.timeout_us / 1'000'000) +
@@ -170,7 +175,8 @@ class DuckDbReaders : public Readers {
   }
 
   // Runs `sql` on `conn` in a read-only transaction, always rolled back.
-  static Result<QueryResult> Run(duckdb_connection conn, const std::string& sql, const ReadLimits& limits) {
+  static Result<QueryResult> Run(duckdb_connection conn, const std::string& sql, const ReadLimits& limits,
+                                 const std::vector<QueryParam>& params) {
     duckdb_extracted_statements statements = nullptr;
     const idx_t count = duckdb_extract_statements(conn, sql.c_str(), &statements);
     struct StatementsGuard {
@@ -186,7 +192,7 @@ class DuckDbReaders : public Readers {
       return Status::Invalid("checkpoint() is the loader's housekeeping; readers cannot call it");
 
     if (Status st = Simple(conn, "BEGIN TRANSACTION READ ONLY"); !st.ok()) return st;
-    Result<QueryResult> result = RunPrepared(conn, statements, limits);
+    Result<QueryResult> result = RunPrepared(conn, statements, limits, params);
     // An interrupt that lands between statements fails the ROLLBACK itself; the second one then ends the
     // transaction, so the connection goes back to the pool clean.
     if (!Simple(conn, "ROLLBACK").ok() && !Simple(conn, "ROLLBACK").ok())
@@ -195,7 +201,7 @@ class DuckDbReaders : public Readers {
   }
 
   static Result<QueryResult> RunPrepared(duckdb_connection conn, duckdb_extracted_statements statements,
-                                         const ReadLimits& limits) {
+                                         const ReadLimits& limits, const std::vector<QueryParam>& params) {
     duckdb_prepared_statement prepared = nullptr;
     struct PreparedGuard {
       duckdb_prepared_statement& p;
@@ -209,6 +215,18 @@ class DuckDbReaders : public Readers {
     if (type != DUCKDB_STATEMENT_TYPE_SELECT && type != DUCKDB_STATEMENT_TYPE_EXPLAIN)
       return Status::Invalid("only a statement that reads (SELECT, or EXPLAIN of one) can run here; this is " +
                              StatementKind(type));
+    if (duckdb_nparams(prepared) != params.size())
+      return Status::Invalid("the statement has " + std::to_string(duckdb_nparams(prepared)) + " parameter(s); " +
+                             std::to_string(params.size()) + " value(s) were given");
+    for (size_t i = 0; i < params.size(); ++i) {
+      duckdb_state bound = DuckDBError;
+      switch (params[i].type) {
+        case QueryParam::Type::kTimestamp:
+          bound = duckdb_bind_timestamp(prepared, i + 1, duckdb_timestamp{params[i].micros});
+          break;
+      }
+      if (bound == DuckDBError) return Status::Invalid("cannot bind parameter $" + std::to_string(i + 1));
+    }
 
     duckdb_pending_result pending = nullptr;
     struct PendingGuard {

@@ -214,5 +214,35 @@ TEST_F(DuckDbReadersTest, RendersNestedAndSpecialValues) {
   EXPECT_EQ(r->types[11], "JSON");
 }
 
+// Parameters are bound on the prepared statement: typed values, never text of the statement.
+TEST_F(DuckDbReadersTest, BindsTimestampParameters) {
+  ASSERT_TRUE(warehouse_
+                  ->Execute("CREATE TABLE hits AS SELECT TIMESTAMP '2026-11-01 00:00:00' + to_hours(range) AS ts, "
+                            "range AS n FROM range(48)")
+                  .ok());
+  const int64_t day = 86'400'000'000, nov1 = 1'793'491'200'000'000;  // 2026-11-01T00:00:00Z
+  auto r = readers_->Query("SELECT count(*), min(n), max(n) FROM hits WHERE ts >= $1 AND ts < $2", {},
+                           {QueryParam::Timestamp(nov1 + 3'600'000'000), QueryParam::Timestamp(nov1 + day)});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows[0], (std::vector<std::optional<std::string>>{"23", "1", "23"}));
+  // A DATE column compares with a bound timestamp; a '$1' inside a literal is text.
+  r = readers_->Query("SELECT $1 AS t, '$1' AS s, DATE '2026-11-02' >= $1 AS after", {},
+                      {QueryParam::Timestamp(nov1 + day)});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows[0], (std::vector<std::optional<std::string>>{"2026-11-02 00:00:00", "$1", "true"}));
+  // Placeholders and values must agree.
+  for (auto params :
+       {std::vector<QueryParam>{}, std::vector<QueryParam>{QueryParam::Timestamp(0), QueryParam::Timestamp(0)}}) {
+    r = readers_->Query("SELECT count(*) FROM hits WHERE ts >= $1", {}, params);
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.status().IsInvalid()) << r.status().ToString();
+  }
+  // A placeholder is not a dollar-quoted string that could hide a checkpoint() from the readers' check.
+  r = readers_->Query("SELECT $1, checkpoint(), $2", {}, {QueryParam::Timestamp(0), QueryParam::Timestamp(0)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("checkpoint() is the loader's housekeeping"), std::string::npos)
+      << r.status().ToString();
+}
+
 }  // namespace
 }  // namespace sluice
