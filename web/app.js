@@ -2,6 +2,12 @@
 // data come from the JSON API (/api/dashboards...); charts are drawn with Chart.js. When the server asks for a
 // bearer token, the page asks the user for it and keeps it in sessionStorage (this tab only), never in the
 // URL. Each chart loads and fails on its own: a failing query shows its error in that chart.
+// The time range (the picker: chart defaults, last 24 h / 7 d / 30 d / 90 d, all, custom from/to in UTC) is
+// kept in the URL's query string (?range=7d, ?from=..&to=..), so a link shows the same view; the server binds
+// it to every chart that has a time column and answers the bounds it resolved, which the chart's "Download
+// CSV" asks for again, so the file holds the rows shown. Each chart's last answer is kept in
+// window.sluiceCharts[index] (and its bounds in the card's data-from / data-to). A refresh re-reads the
+// dashboard's definition too: an edited YAML file shows without a reload, its errors in a banner.
 'use strict';
 
 const TOKEN_KEY = 'sluice.token';
@@ -9,16 +15,36 @@ const PALETTE = ['#2f6fec', '#f79009', '#12b76a', '#d92d20', '#7a5af8', '#0ba5ec
                  '#875bf7', '#16b364'];
 const MAX_TABLE_ROWS = 500;
 
-const state = { token: sessionStorage.getItem(TOKEN_KEY) || '', timer: null };
+const state = { token: sessionStorage.getItem(TOKEN_KEY) || '', timer: null, range: readRange() };
+window.sluiceCharts = {};
 const $ = (id) => document.getElementById(id);
 
 class AuthError extends Error {}
 
-// GET `path` as JSON with the token; throws AuthError on 401 and Error with the server's message otherwise.
-async function api(path) {
+// The range the URL chooses: {range} or {from, to}; {} is "chart defaults".
+function readRange() {
+  const q = new URLSearchParams(location.search);
+  const r = {};
+  for (const k of ['range', 'from', 'to']) if (q.get(k)) r[k] = q.get(k);
+  return r;
+}
+
+function rangeQuery(r) {
+  const q = new URLSearchParams(r).toString();
+  return q ? '?' + q : '';
+}
+
+// GET `path` with the token; throws AuthError on 401.
+async function authFetch(path) {
   const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
   const res = await fetch(path, { headers, cache: 'no-store' });
   if (res.status === 401) throw new AuthError('the token was not accepted');
+  return res;
+}
+
+// GET `path` as JSON with the token; throws AuthError on 401 and Error with the server's message otherwise.
+async function api(path) {
+  const res = await authFetch(path);
   let body;
   try {
     body = await res.json();
@@ -44,6 +70,7 @@ function askToken(message) {
   stopRefresh();
   $('content').replaceChildren();
   $('controls').hidden = true;
+  $('range-form').hidden = true;
   $('token-form').hidden = false;
   $('token-error').textContent = message || '';
   $('token-input').value = '';
@@ -69,6 +96,17 @@ function showPageError(message) {
   $('page-error').hidden = false;
 }
 
+// The dashboard files' errors (the server keeps serving their last good versions).
+function showReloadError(message) {
+  $('reload-error').textContent = message ? 'A dashboard file has errors; the last good version is shown.\n' + message : '';
+  $('reload-error').hidden = !message;
+}
+
+window.addEventListener('popstate', () => {
+  state.range = readRange();
+  render();
+});
+
 async function render() {
   $('page-error').hidden = true;
   $('forget-token').hidden = !state.token;
@@ -83,7 +121,9 @@ async function render() {
 }
 
 async function showList() {
-  const { dashboards } = await api('/api/dashboards');
+  const { dashboards, reload_error } = await api('/api/dashboards');
+  showReloadError(reload_error);
+  $('range-form').hidden = true;
   document.title = 'sluice dashboards';
   if (!dashboards.length) {
     $('content').replaceChildren(el('p', { className: 'empty', textContent:
@@ -101,33 +141,110 @@ async function showList() {
   $('content').replaceChildren(list);
 }
 
+// "2026-11-01T10:00:00Z" as a datetime-local input's value (UTC), "" when none.
+function inputValue(iso) {
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?))?/.exec(iso || '');
+  return m ? `${m[1]}T${m[2] || '00:00'}` : '';
+}
+
+// Shows the URL's range in the picker; a change goes into the URL (a new history entry) and calls onChange.
+function setupRangeForm(onChange) {
+  const r = state.range;
+  const select = $('range');
+  const custom = Boolean(r.from || r.to);
+  if (r.range && ![...select.options].some((o) => o.value === r.range)) {
+    select.insertBefore(el('option', { value: r.range, textContent: 'last ' + r.range }), select.options[5]);
+  }
+  select.value = custom ? 'custom' : (r.range || '');
+  $('custom-range').hidden = !custom;
+  $('range-from').value = inputValue(r.from);
+  $('range-to').value = inputValue(r.to);
+  $('range-form').hidden = false;
+  const apply = (next) => {
+    state.range = next;
+    history.pushState(null, '', location.pathname + rangeQuery(next));
+    onChange();
+  };
+  select.onchange = () => {
+    $('custom-range').hidden = select.value !== 'custom';
+    if (select.value !== 'custom') apply(select.value ? { range: select.value } : {});
+  };
+  $('range-form').onsubmit = (event) => {
+    event.preventDefault();
+    const next = {};
+    if ($('range-from').value) next.from = $('range-from').value + 'Z';
+    if ($('range-to').value) next.to = $('range-to').value + 'Z';
+    apply(next);
+  };
+}
+
 async function showDashboard(name) {
   const def = await api('/api/dashboards/' + encodeURIComponent(name));
+  showReloadError(def.reload_error);
   $('title').textContent = def.title;
   document.title = def.title + ' · sluice';
   $('description').textContent = def.description;
   const grid = el('div', { className: 'charts' });
+  window.sluiceCharts = {};
   const cards = def.charts.map((chart) => {
-    const card = el('section', { className: 'chart', dataset: { index: chart.index, kind: chart.kind, state: 'loading' } },
-                    el('h2', { textContent: chart.title }),
-                    el('p', { className: 'error', role: 'alert' }),
-                    el('div', { className: 'plot' }),
-                    el('footer'));
-    grid.append(card);
-    return { card, chart, drawn: null };
+    const c = { chart, drawn: null, data: null, showTable: false };
+    const tools = el('div', { className: 'tools' });
+    if (chart.kind !== 'table') {
+      tools.append(el('button', { type: 'button', className: 'table-toggle', textContent: 'Table',
+                                  onclick: () => { c.showTable = !c.showTable; showDataTable(c); } }));
+    }
+    tools.append(el('button', { type: 'button', className: 'download', textContent: 'Download CSV',
+                                onclick: () => downloadCsv(name, c) }));
+    c.card = el('section', { className: 'chart', dataset: { index: chart.index, kind: chart.kind, state: 'loading',
+                                                             time: chart.time } },
+                tools,
+                el('h2', { textContent: chart.title }),
+                el('p', { className: 'error', role: 'alert' }),
+                el('div', { className: 'plot' }),
+                el('div', { className: 'data-table', hidden: true }),
+                el('footer', {}, el('span', { className: 'rows' }), el('span', { className: 'range-note' })));
+    grid.append(c.card);
+    return c;
   });
   $('content').replaceChildren(grid);
-  let busy = false;  // a refresh slower than the interval is not stacked on top of itself
+  // A refresh slower than the interval is not stacked on top of itself; one asked for meanwhile (a new range)
+  // runs after it, so the last one drawn is the last one asked for.
+  let busy = false;
+  let again = false;
+  let replaced = false;  // this dashboard was drawn anew: its old cards are gone
+  let first = true;
   const refresh = async () => {
-    if (busy) return;
+    if (busy) {
+      again = true;
+      return;
+    }
     busy = true;
     try {
+      // The definition may have changed on disk since (DashboardStore reloads it): draw it anew.
+      if (!first) {
+        const fresh = await api('/api/dashboards/' + encodeURIComponent(name));
+        showReloadError(fresh.reload_error);
+        if (JSON.stringify(fresh) !== JSON.stringify({ ...def, reload_error: fresh.reload_error })) {
+          stopRefresh();
+          replaced = true;
+          return render();
+        }
+      }
+      first = false;
       await Promise.all(cards.map((c) => refreshChart(name, c)));
       $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+    } catch (e) {
+      if (e instanceof AuthError) askToken('The token was not accepted; try again.');
+      else showPageError(e.message);
     } finally {
       busy = false;
+      if (again && !replaced) {
+        again = false;
+        refresh();
+      }
     }
   };
+  setupRangeForm(refresh);
   $('controls').hidden = false;
   $('refresh-now').onclick = refresh;
   $('refresh-every').textContent = def.refresh_seconds > 0 ? `every ${def.refresh_seconds}s` : '(off)';
@@ -148,16 +265,33 @@ function stopRefresh() {
   state.timer = null;
 }
 
+// What the footer says of a chart's range.
+function rangeNote(chart, data) {
+  if (!chart.time) return 'not filtered by time';
+  if (data.from || data.to) return `${chart.time} from ${data.from || 'the start'} to ${data.to || 'the end'}`;
+  if (chart.range && !(state.range.range || state.range.from || state.range.to)) {
+    return `the newest ${chart.range} of ${chart.time} in the data`;
+  }
+  return `all of ${chart.time}`;
+}
+
 async function refreshChart(name, c) {
   const footer = c.card.querySelector('footer');
   try {
-    const data = await api(`/api/dashboards/${encodeURIComponent(name)}/charts/${c.chart.index}`);
+    const data = await api(`/api/dashboards/${encodeURIComponent(name)}/charts/${c.chart.index}` +
+                           rangeQuery(state.range));
     if (data.error) throw Object.assign(new Error(data.error), { sql: data.sql });
+    c.data = data;
+    window.sluiceCharts[c.chart.index] = data;
     draw(c, data.result);
+    showDataTable(c);
     c.card.querySelector('.error').textContent = '';
+    c.card.dataset.from = data.from || '';
+    c.card.dataset.to = data.to || '';
     c.card.dataset.state = 'ok';
     const n = data.result.rows.length;
-    footer.textContent = `${n} ${n === 1 ? 'row' : 'rows'} · ${data.elapsed_ms} ms`;
+    footer.querySelector('.rows').textContent = `${n} ${n === 1 ? 'row' : 'rows'} · ${data.elapsed_ms} ms · `;
+    footer.querySelector('.range-note').textContent = rangeNote(c.chart, data);
   } catch (e) {
     if (e instanceof AuthError) return askToken('The token was not accepted; try again.');
     showChartError(c, e.message, e.sql);
@@ -167,12 +301,54 @@ async function refreshChart(name, c) {
 function showChartError(c, message, sql) {
   if (c.drawn && c.drawn.destroy) c.drawn.destroy();
   c.drawn = null;
+  c.data = null;
+  delete window.sluiceCharts[c.chart.index];
   const plot = c.card.querySelector('.plot');
   plot.replaceChildren();
   if (sql) plot.append(el('details', {}, el('summary', { textContent: 'SQL' }), el('pre', { textContent: sql })));
   c.card.querySelector('.error').textContent = message;
-  c.card.querySelector('footer').textContent = '';
+  for (const span of c.card.querySelectorAll('footer span')) span.textContent = '';
+  showDataTable(c);
   c.card.dataset.state = 'error';
+}
+
+// The chart's rows as a table under it, while its Table button is on.
+function showDataTable(c) {
+  const box = c.card.querySelector('.data-table');
+  box.hidden = !(c.showTable && c.data);
+  const button = c.card.querySelector('.table-toggle');
+  if (button) button.textContent = c.showTable ? 'Hide table' : 'Table';
+  if (box.hidden) return box.replaceChildren();
+  box.replaceChildren(table({ y: [] }, c.data.result));
+}
+
+// Downloads the rows the chart shows: the export asks for the bounds the chart's answer resolved (a relative
+// range is not resolved again), through fetch so the token goes in a header, never in a URL.
+async function downloadCsv(name, c) {
+  const error = c.card.querySelector('.error');
+  try {
+    const q = new URLSearchParams({ dashboard: name, chart: c.chart.index });
+    const d = c.data || {};
+    if (d.from) q.set('from', d.from);
+    if (d.to) q.set('to', d.to);
+    if (!d.from && !d.to && (state.range.range || state.range.from || state.range.to)) q.set('range', 'all');
+    const res = await authFetch('/api/export.csv?' + q);
+    if (!res.ok) {
+      let message = `HTTP ${res.status}`;
+      try { message = (await res.json()).error || message; } catch (e) { /* not JSON */ }
+      throw new Error('Download CSV: ' + message);
+    }
+    const m = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
+    const url = URL.createObjectURL(await res.blob());
+    const a = el('a', { href: url, download: m ? m[1] : 'chart.csv' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (e) {
+    if (e instanceof AuthError) return askToken('The token was not accepted; try again.');
+    error.textContent = e.message;
+  }
 }
 
 function columnIndex(result, column) {

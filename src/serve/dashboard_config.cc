@@ -102,15 +102,19 @@ void ReadRollupChart(ConfigReader& r, const YAML::Node& n, const std::string& pa
     }
     select += ", " + fn + "(" + Quote(y) + ") AS " + Quote(y);
   }
-  c.sql = "SELECT " + select + " FROM " + Quote(roll.name);
-  if (c.range_us > 0)
-    c.sql += " WHERE " + Quote(roll.grain) + " >= " + RangeStart(d, roll.grain, Quote(roll.name), c.range_us);
+  if (!c.time.empty() && c.time != roll.grain)
+    r.Error(n["time"], JoinPath(path, "time"),
+            "a rollup chart's time column is its bucket (" + roll.grain + "), not '" + c.time + "'");
+  c.time = roll.grain;
+  c.rollup_select = "SELECT " + select + " FROM " + Quote(roll.name);
   // Over time: in time order (the group keys are unique per row, so this is every column's order); by a
   // dimension: the largest first.
   std::string by_keys;
   for (const auto& k : keys) by_keys += (by_keys.empty() ? "" : ", ") + k;
-  c.sql += " " + d.GroupBy(keys) + " ORDER BY " + (c.x == roll.grain ? by_keys : Quote(c.y.empty() ? c.x : c.y[0]) + " DESC");
-  if (c.limit > 0) c.sql += " LIMIT " + std::to_string(c.limit);
+  c.rollup_tail =
+      d.GroupBy(keys) + " ORDER BY " + (c.x == roll.grain ? by_keys : Quote(c.y.empty() ? c.x : c.y[0]) + " DESC");
+  if (c.limit > 0) c.rollup_tail += " LIMIT " + std::to_string(c.limit);
+  c.sql = c.rollup_select + " " + c.rollup_tail;
 }
 
 void ReadChart(ConfigReader& r, const YAML::Node& n, const std::string& path, const std::vector<RollupConfig>& rollups,
@@ -119,7 +123,7 @@ void ReadChart(ConfigReader& r, const YAML::Node& n, const std::string& path, co
     r.Error(n, path, "expected a map with title, kind, sql or rollup, x and y");
     return;
   }
-  r.CheckKeys(n, path, {"title", "kind", "sql", "rollup", "x", "y", "series", "range", "limit"});
+  r.CheckKeys(n, path, {"title", "kind", "sql", "rollup", "x", "y", "series", "time", "range", "limit"});
   c.title = r.String(n, "title", path, true).value_or("");
   std::string kind = r.String(n, "kind", path, true).value_or("");
   bool known_kind = ParseChartKind(kind, c.kind);
@@ -131,6 +135,7 @@ void ReadChart(ConfigReader& r, const YAML::Node& n, const std::string& path, co
   c.x = r.String(n, "x", path).value_or("");
   c.y = r.StringList(n, "y", path);
   c.series = r.String(n, "series", path).value_or("");
+  c.time = r.String(n, "time", path).value_or("");
   c.range = r.String(n, "range", path).value_or("");
   c.range_us = r.Duration(n, "range", path).value_or(0);
   c.limit = r.Int(n, "limit", path).value_or(0);
@@ -153,8 +158,9 @@ void ReadChart(ConfigReader& r, const YAML::Node& n, const std::string& path, co
     if (!IsReadOnlySql(c.sql)) r.Error(n["sql"], JoinPath(path, "sql"), kReadOnlySqlError);
     if (plotted && c.x.empty()) r.Error(n, JoinPath(path, "x"), "a " + kind + " chart needs its x column");
     if (plotted && c.y.empty()) r.Error(n, JoinPath(path, "y"), "a " + kind + " chart needs at least one y column");
-    if (c.range_us > 0 && c.x.empty())
-      r.Error(n["range"], JoinPath(path, "range"), "a range applies to the x column; set x");
+    if (c.range_us > 0 && c.x.empty() && c.time.empty())
+      r.Error(n["range"], JoinPath(path, "range"), "a range applies to the time column; set time (or x)");
+    if (c.time.empty() && c.range_us > 0) c.time = c.x;
   } else {
     r.Error(n, JoinPath(path, "sql"), "a chart needs sql: or rollup:");
   }
@@ -179,10 +185,33 @@ const char* ChartKindName(ChartKind kind) {
 }
 
 std::string ChartConfig::QuerySql() const {
-  if (range_us <= 0 || !rollup.empty()) return sql;  // rollup charts have their range in the generated SQL
+  if (range_us <= 0) return sql;
+  if (!rollup.empty())
+    return rollup_select + " WHERE " + Quote(time) + " >= " + RangeStart(*dialect, time, Quote(rollup), range_us) +
+           " " + rollup_tail;
   // The chart's SQL twice rather than a CTE: ClickHouse 18.16's WITH names expressions, not subqueries.
-  return "SELECT * FROM (" + sql + ") _chart WHERE " + Quote(x) + " >= " +
-         RangeStart(*dialect, x, "(" + sql + ") _range", range_us) + " ORDER BY " + Quote(x);
+  return "SELECT * FROM (" + sql + ") _chart WHERE " + Quote(time) +
+         " >= " + RangeStart(*dialect, time, "(" + sql + ") _range", range_us) + " ORDER BY " +
+         Quote(x.empty() ? time : x);
+}
+
+ChartQuery ChartConfig::Query(const TimeRange& range) const {
+  if (!range.chosen || time.empty()) return {QuerySql(), {}};
+  ChartQuery q;
+  std::string where;
+  for (const auto& [bound, op] : {std::pair{range.from_us, " >= $"}, std::pair{range.to_us, " < $"}}) {
+    if (!bound) continue;
+    q.params.push_back(QueryParam::Timestamp(*bound));
+    where += (where.empty() ? "" : " AND ") + dialect->AsTimestamp(Quote(time)) + op + std::to_string(q.params.size());
+  }
+  if (!rollup.empty()) {
+    q.sql = rollup_select + (where.empty() ? "" : " WHERE " + where) + " " + rollup_tail;
+  } else if (where.empty()) {
+    q.sql = sql;
+  } else {
+    q.sql = "SELECT * FROM (" + sql + ") _chart WHERE " + where + (time == x ? " ORDER BY " + Quote(x) : "");
+  }
+  return q;
 }
 
 Result<Dashboard> ParseDashboard(const std::string& name, const std::string& file, const std::string& text,
@@ -222,21 +251,35 @@ Result<Dashboard> ParseDashboard(const std::string& name, const std::string& fil
   return d;
 }
 
-Result<std::vector<Dashboard>> LoadDashboards(const Config& config) {
-  std::vector<Dashboard> out;
+Result<Dashboard> LoadDashboardFile(const std::string& path, const Config& config) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound(path + ": cannot read the dashboard file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseDashboard(std::filesystem::path(path).stem().string(), path, ss.str(), config);
+}
+
+Result<std::vector<std::string>> DashboardFiles(const Config& config) {
+  std::vector<std::string> files;
   const std::string& dir = config.dashboards_dir;
-  if (dir.empty()) return out;
+  if (dir.empty()) return files;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     return Status::NotFound(config.file + ": dashboards: folder '" + dir + "' does not exist");
-  std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec))
     if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
-      files.push_back(e.path());
+      files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
+  return files;
+}
+
+Result<std::vector<Dashboard>> LoadDashboards(const Config& config) {
+  std::vector<Dashboard> out;
+  ASSIGN_OR_RETURN(std::vector<std::string> files, DashboardFiles(config));
   std::string errors;
   std::map<std::string, std::string> seen;
-  for (const auto& f : files) {
+  for (const auto& file : files) {
+    std::filesystem::path f(file);
     std::string name = f.stem().string();
     if (seen.count(name)) {
       errors +=
@@ -244,10 +287,7 @@ Result<std::vector<Dashboard>> LoadDashboards(const Config& config) {
       continue;
     }
     seen[name] = f.string();
-    std::ifstream in(f);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto d = ParseDashboard(name, f.string(), ss.str(), config);
+    auto d = LoadDashboardFile(file, config);
     if (!d.ok())
       errors += (errors.empty() ? "" : "\n") + d.status().message();
     else

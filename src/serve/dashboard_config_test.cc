@@ -103,6 +103,63 @@ charts:
             "ORDER BY \"hour\", \"website_id\"");
 }
 
+// A chosen time range becomes placeholders bound to timestamps, never text; a chart without a time column
+// (and every chart while nothing is chosen) runs its default query.
+TEST(DashboardConfigTest, ATimeRangeFiltersTheTimeColumnThroughParameters) {
+  auto d = Parse(R"(title: Ranges
+charts:
+  - { title: Per hour, kind: stacked_bar, rollup: tracking_hourly, y: [start], range: 2d }
+  - { title: Top ads, kind: bar, rollup: tracking_hourly, x: ad_id, y: events, limit: 10 }
+  - { title: Daily, kind: line, sql: "SELECT day, n FROM t ORDER BY day", x: day, y: n, time: day }
+  - { title: By country, kind: bar, sql: "SELECT country, n, ts FROM t", x: country, y: n, time: ts }
+  - { title: Ranged, kind: line, sql: "SELECT day, n FROM t", x: day, y: n, range: 7d }
+  - { title: Total, kind: number, sql: "SELECT count(*) AS n FROM t" }
+)");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const TimeRange week{true, 1'000'000, 8'000'000};
+  const TimeRange since{true, 1'000'000, std::nullopt};
+  const TimeRange all{true, std::nullopt, std::nullopt};
+  const std::vector<QueryParam> both = {QueryParam::Timestamp(1'000'000), QueryParam::Timestamp(8'000'000)};
+  auto expect = [](const ChartQuery& q, const std::string& sql, const std::vector<QueryParam>& params) {
+    EXPECT_EQ(q.sql, sql);
+    ASSERT_EQ(q.params.size(), params.size()) << q.sql;
+    for (size_t i = 0; i < params.size(); ++i) EXPECT_EQ(q.params[i].micros, params[i].micros) << q.sql;
+  };
+  EXPECT_EQ(d->charts[0].time, "hour");
+  expect(d->charts[0].Query(week),
+         "SELECT \"hour\", sum(\"start\") AS \"start\" FROM \"tracking_hourly\" WHERE \"hour\" >= $1 AND \"hour\" < $2 "
+         "GROUP BY ALL ORDER BY \"hour\"",
+         both);
+  // Nothing chosen: the chart's own range: still applies; "all" replaces it.
+  expect(d->charts[0].Query({}), d->charts[0].QuerySql(), {});
+  EXPECT_THAT(d->charts[0].QuerySql(), HasSubstr("max(\"hour\")"));
+  expect(d->charts[0].Query(all),
+         "SELECT \"hour\", sum(\"start\") AS \"start\" FROM \"tracking_hourly\" GROUP BY ALL ORDER BY \"hour\"", {});
+  // A rollup chart by a dimension is filtered on its bucket too: the top ads of the range.
+  EXPECT_EQ(d->charts[1].time, "hour");
+  expect(d->charts[1].Query(since),
+         "SELECT \"ad_id\", sum(\"events\") AS \"events\" FROM \"tracking_hourly\" WHERE \"hour\" >= $1 GROUP BY ALL "
+         "ORDER BY \"events\" DESC LIMIT 10",
+         {QueryParam::Timestamp(1'000'000)});
+  expect(d->charts[2].Query(week),
+         "SELECT * FROM (SELECT day, n FROM t ORDER BY day) _chart WHERE \"day\" >= $1 AND \"day\" < $2 ORDER BY "
+         "\"day\"",
+         both);
+  expect(d->charts[2].Query({}), "SELECT day, n FROM t ORDER BY day", {});
+  expect(d->charts[3].Query({true, std::nullopt, 8'000'000}),
+         "SELECT * FROM (SELECT country, n, ts FROM t) _chart WHERE \"ts\" < $1", {QueryParam::Timestamp(8'000'000)});
+  // range: without time: filters x.
+  EXPECT_EQ(d->charts[4].time, "day");
+  expect(d->charts[4].Query(since), "SELECT * FROM (SELECT day, n FROM t) _chart WHERE \"day\" >= $1 ORDER BY \"day\"",
+         {QueryParam::Timestamp(1'000'000)});
+  EXPECT_EQ(d->charts[5].time, "");
+  expect(d->charts[5].Query(week), "SELECT count(*) AS n FROM t", {});
+
+  auto bad = Parse("title: x\ncharts:\n  - { title: t, kind: line, rollup: tracking_hourly, y: [start], time: day }\n");
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("charts[0].time: a rollup chart's time column is its bucket (hour), not 'day'"));
+}
+
 TEST(DashboardConfigTest, EveryErrorHasFileLineColumnAndField) {
   auto d = Parse(R"(title: Broken
 colour: red

@@ -14,7 +14,7 @@ void AppendField(std::string& out, const char* name, const std::string& value) {
 
 }  // namespace
 
-std::string DashboardListJson(const std::vector<Dashboard>& dashboards) {
+std::string DashboardListJson(const std::vector<Dashboard>& dashboards, const std::string& reload_error) {
   std::string out = "{\"dashboards\":[";
   for (size_t i = 0; i < dashboards.size(); ++i) {
     const Dashboard& d = dashboards[i];
@@ -24,10 +24,12 @@ std::string DashboardListJson(const std::vector<Dashboard>& dashboards) {
     AppendField(out, "description", d.description);
     out += ",\"charts\":" + std::to_string(d.charts.size()) + "}";
   }
-  return out + "]}\n";
+  out += "]";
+  AppendField(out, "reload_error", reload_error);
+  return out + "}\n";
 }
 
-std::string DashboardJson(const Dashboard& d) {
+std::string DashboardJson(const Dashboard& d, const std::string& reload_error) {
   std::string out = "{\"name\":";
   AppendJsonString(out, d.name);
   AppendField(out, "title", d.title);
@@ -47,11 +49,14 @@ std::string DashboardJson(const Dashboard& d) {
     out += "]";
     AppendField(out, "series", c.series);
     AppendField(out, "range", c.range);
+    AppendField(out, "time", c.time);
     AppendField(out, "rollup", c.rollup);
     AppendField(out, "sql", c.QuerySql());
     out += "}";
   }
-  return out + "]}\n";
+  out += "]";
+  AppendField(out, "reload_error", reload_error);
+  return out + "}\n";
 }
 
 }  // namespace sluice

@@ -18,6 +18,7 @@ namespace sluice {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class DashboardRoutesTest : public ::testing::Test {
  protected:
@@ -94,18 +95,21 @@ rollups:
 
 TEST_F(DashboardRoutesTest, ListsDefinesAndServesChartData) {
   ASSERT_TRUE(Start("").ok());
-  EXPECT_EQ(Get("/api/dashboards"),
-            std::make_pair(
-                200, std::string("{\"dashboards\":[\n"
-                                 "{\"name\":\"empty\",\"title\":\"Empty\",\"description\":\"\",\"charts\":1},\n"
-                                 "{\"name\":\"ops\",\"title\":\"Operations\",\"description\":\"\",\"charts\":4}]}\n")));
+  EXPECT_EQ(
+      Get("/api/dashboards"),
+      std::make_pair(200, std::string("{\"dashboards\":[\n"
+                                      "{\"name\":\"empty\",\"title\":\"Empty\",\"description\":\"\",\"charts\":1},\n"
+                                      "{\"name\":\"ops\",\"title\":\"Operations\",\"description\":\"\",\"charts\":4}],"
+                                      "\"reload_error\":\"\"}\n")));
   auto [code, def] = Get("/api/dashboards/ops");
   EXPECT_EQ(code, 200);
   EXPECT_THAT(def, HasSubstr("\"refresh_seconds\":15,"));
-  EXPECT_THAT(def,
-              HasSubstr("{\"index\":0,\"title\":\"Rows per day\",\"kind\":\"line\",\"x\":\"day\",\"y\":[\"n\"],"
-                        "\"series\":\"stream\",\"range\":\"\",\"rollup\":\"\",\"sql\":\"SELECT day, stream, n FROM "
-                        "daily ORDER BY day, stream\"}"));
+  EXPECT_THAT(
+      def,
+      HasSubstr(
+          "{\"index\":0,\"title\":\"Rows per day\",\"kind\":\"line\",\"x\":\"day\",\"y\":[\"n\"],"
+          "\"series\":\"stream\",\"range\":\"\",\"time\":\"\",\"rollup\":\"\",\"sql\":\"SELECT day, stream, n FROM "
+          "daily ORDER BY day, stream\"}"));
   EXPECT_THAT(def, HasSubstr("\"kind\":\"stacked_bar\",\"x\":\"hour\",\"y\":[\"start\",\"click\"]"));
 
   auto [c0, data] = Get("/api/dashboards/ops/charts/0");
@@ -162,6 +166,115 @@ TEST_F(DashboardRoutesTest, TheApiNeedsTheTokenThePageDoesNot) {
   EXPECT_EQ(Get("/assets/app.js").first, 200);
   EXPECT_EQ(Get("/assets/nope.js").first, 404);
   ::unsetenv("SLUICE_DASHBOARD_TEST_TOKEN");
+}
+
+TEST_F(DashboardRoutesTest, ATimeRangeFiltersTimeChartsAndAMalformedOneIsA400) {
+  ASSERT_TRUE(Start("").ok());
+  // The rollup chart (time: its bucket) from 11:00: one hour; the bounds come back resolved, with the SQL
+  // and its parameters.
+  auto [c3, rolled] = Get("/api/dashboards/ops/charts/3?from=2026-11-01T11:00:00Z");
+  EXPECT_EQ(c3, 200);
+  EXPECT_THAT(rolled, HasSubstr("\"time\":\"hour\",\"from\":\"2026-11-01T11:00:00Z\",\"to\":null,"));
+  EXPECT_THAT(rolled, HasSubstr("WHERE \\\"hour\\\" >= $1 GROUP BY"));
+  EXPECT_THAT(rolled, HasSubstr("\"params\":[\"2026-11-01T11:00:00Z\"]"));
+  EXPECT_THAT(rolled, HasSubstr("\"rows\":[\n[\"2026-11-01 11:00:00\",1,1]]"));
+  // [from, to): the upper bound is exclusive.
+  EXPECT_THAT(Get("/api/dashboards/ops/charts/3?from=2026-11-01&to=2026-11-01T11:00:00Z").second,
+              HasSubstr("\"rows\":[\n[\"2026-11-01 10:00:00\",5,1]]"));
+  // range: 1d is the chart's default; a chosen range replaces it ("all": every row).
+  EXPECT_THAT(Get("/api/dashboards/ops/charts/1?range=all").second,
+              HasSubstr("\"rows\":[\n[\"2026-11-01\",8],\n[\"2026-11-02\",4],\n[\"2026-11-03\",7]]"));
+  EXPECT_THAT(Get("/api/dashboards/ops/charts/1?from=2026-11-02&to=2026-11-03").second,
+              HasSubstr("\"rows\":[\n[\"2026-11-02\",4]]"));
+  // The data is from 2026-11; the last 24 hours of the wall clock hold none of it.
+  EXPECT_THAT(Get("/api/dashboards/ops/charts/1?range=24h").second, HasSubstr("\"rows\":[]"));
+  // A chart without a time column ignores the range and says so (no bounds, no time).
+  auto [c0, plain] = Get("/api/dashboards/ops/charts/0?range=7d");
+  EXPECT_EQ(c0, 200);
+  EXPECT_THAT(plain, HasSubstr("\"time\":\"\",\"from\":null,\"to\":null,"));
+  EXPECT_THAT(plain, HasSubstr("[\"2026-11-03\",\"b\",7]]"));
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"range=7x", "range must be a duration such as 24h, 7d, 30d or 90d, or all; not '7x'"},
+      {"range=-1d", "range must be a duration"},
+      {"from=yesterday", "from must be an ISO-8601 date or time (2026-11-01 or 2026-11-01T12:00:00Z), not 'yesterday'"},
+      {"to=2026-13-01", "to must be an ISO-8601 date or time"},
+      {"from=2026-11-02&to=2026-11-01", "from (2026-11-02) must be before to (2026-11-01)"},
+      {"range=7d&from=2026-11-01", "give range= or from=/to=, not both"},
+  };
+  for (const auto& [query, message] : bad) {
+    auto [code, body] = Get("/api/dashboards/ops/charts/1?" + query);
+    EXPECT_EQ(code, 400) << query;
+    EXPECT_THAT(body, HasSubstr(message)) << query;
+    EXPECT_EQ(Get("/api/export.csv?dashboard=ops&chart=1&" + query).first, 400) << query;
+  }
+}
+
+TEST_F(DashboardRoutesTest, ExportsAChartsRowsAsANamedCsv) {
+  ASSERT_TRUE(Start("").ok());
+  httplib::Client client("127.0.0.1", server_->port());
+  auto res = client.Get("/api/export.csv?dashboard=ops&chart=3&from=2026-11-01T10:00:00Z&to=2026-11-01T11:00:00Z");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Disposition"),
+            "attachment; filename=\"ops-events-per-hour-20261101T100000Z-20261101T110000Z.csv\"");
+  EXPECT_EQ(res->body, "hour,start,click\r\n2026-11-01 10:00:00,5,1\r\n");
+  // Open bounds, and the chart's default range.
+  res = client.Get("/api/export.csv?dashboard=ops&chart=1&from=2026-11-02");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Disposition"),
+            "attachment; filename=\"ops-newest-two-days-20261102T000000Z-end.csv\"");
+  EXPECT_EQ(res->body, "day,n\r\n2026-11-02,4\r\n2026-11-03,7\r\n");
+  res = client.Get("/api/export.csv?dashboard=ops&chart=0");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Disposition"), "attachment; filename=\"ops-rows-per-day-start-end.csv\"");
+  EXPECT_EQ(res->body, "day,stream,n\r\n2026-11-01,a,3\r\n2026-11-01,b,5\r\n2026-11-02,a,4\r\n2026-11-03,b,7\r\n");
+  // A failing chart, an unknown dashboard or chart; a SQL export still works beside them. (CSV lines end in
+  // CRLF, as RFC 4180 has them.)
+  EXPECT_EQ(Get("/api/export.csv?dashboard=ops&chart=2").first, 400);
+  EXPECT_EQ(Get("/api/export.csv?dashboard=nope&chart=0").first, 404);
+  EXPECT_EQ(Get("/api/export.csv?dashboard=ops&chart=9").first, 404);
+  EXPECT_EQ(Get("/api/export.csv?dashboard=ops&chart=x").first, 400);
+  EXPECT_EQ(Get("/api/export.csv?sql=SELECT%2042%20AS%20a"), std::make_pair(200, std::string("a\r\n42\r\n")));
+}
+
+TEST_F(DashboardRoutesTest, AnEditedFileIsReloadedAndABrokenOneKeepsItsLastGoodVersion) {
+  ASSERT_TRUE(Start("").ok());
+  const auto file = dir_ / "dashboards" / "empty.yaml";
+  std::ofstream(file) << "title: Empty no more\ncharts:\n  - { title: n, kind: number, sql: SELECT 42 AS answer }\n"
+                         "  - { title: m, kind: number, sql: SELECT 43 AS answer }\n";
+  auto [code, def] = Get("/api/dashboards/empty");
+  EXPECT_EQ(code, 200);
+  EXPECT_THAT(def, HasSubstr("\"title\":\"Empty no more\""));
+  EXPECT_THAT(def, HasSubstr("\"index\":1,\"title\":\"m\""));
+  EXPECT_THAT(def, HasSubstr("\"reload_error\":\"\"}"));
+  EXPECT_THAT(Get("/api/dashboards/empty/charts/1").second, HasSubstr("[43]"));
+
+  // A broken edit: the last good version keeps serving, and the error names file:line:column.
+  std::ofstream(file) << "title: Broken\ncharts:\n  - { title: n, kind: line, sql: SELECT 42 AS answer }\n";
+  std::tie(code, def) = Get("/api/dashboards/empty");
+  EXPECT_EQ(code, 200);
+  EXPECT_THAT(def, HasSubstr("\"title\":\"Empty no more\""));
+  EXPECT_THAT(def, HasSubstr("empty.yaml:3:5: charts[0].x: a line chart needs its x column"));
+  EXPECT_THAT(Get("/api/dashboards").second, HasSubstr("empty.yaml:3:5: charts[0].x"));
+  // A new file with an error is not served; a new good one is; a removed one goes.
+  std::ofstream(dir_ / "dashboards" / "new.yaml") << "title: New\ncharts: []\n";
+  std::ofstream(dir_ / "dashboards" / "fresh.yaml")
+      << "title: Fresh\ncharts: [ { title: n, kind: number, sql: SELECT 1 AS one } ]\n";
+  std::filesystem::remove(dir_ / "dashboards" / "ops.yaml");
+  auto [lc, list] = Get("/api/dashboards");
+  EXPECT_EQ(lc, 200);
+  EXPECT_THAT(list, HasSubstr("\"name\":\"fresh\""));
+  EXPECT_THAT(list, Not(HasSubstr("\"name\":\"new\"")));
+  EXPECT_THAT(list, Not(HasSubstr("\"name\":\"ops\"")));
+  EXPECT_THAT(list, HasSubstr("new.yaml:2:9: charts: expected a non-empty list of charts"));
+  EXPECT_EQ(Get("/api/dashboards/ops").first, 404);
+  // Fixed: the error goes.
+  std::ofstream(file) << "title: Fixed\ncharts: [ { title: n, kind: number, sql: SELECT 44 AS answer } ]\n";
+  std::filesystem::remove(dir_ / "dashboards" / "new.yaml");
+  std::tie(code, def) = Get("/api/dashboards/empty");
+  EXPECT_THAT(def, HasSubstr("\"title\":\"Fixed\""));
+  EXPECT_THAT(def, HasSubstr("\"reload_error\":\"\"}"));
 }
 
 TEST_F(DashboardRoutesTest, AnInvalidDashboardFailsTheStart) {

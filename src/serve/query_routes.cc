@@ -8,8 +8,9 @@
 namespace sluice {
 
 Result<QueryResult> RunReaderQuery(Readers& readers, const ReadLimits& limits, Metrics& metrics,
-                                   const std::string& route, const std::string& sql) {
-  Result<QueryResult> r = readers.Query(sql, limits);
+                                   const std::string& route, const std::string& sql,
+                                   const std::vector<QueryParam>& params) {
+  Result<QueryResult> r = readers.Query(sql, limits, params);
   const char* outcome = r.ok()                    ? "ok"
                         : r.status().IsTimedOut() ? "timed_out"
                         : r.status().IsRetry()    ? "busy"
@@ -40,7 +41,8 @@ std::string ExportFileName(const std::string& requested) {
 
 }  // namespace
 
-void RegisterQueryRoutes(httplib::Server& srv, Readers& readers, const ReadLimits& limits, Metrics& metrics) {
+void RegisterQueryRoutes(httplib::Server& srv, Readers& readers, const ReadLimits& limits, Metrics& metrics,
+                         std::function<void(const httplib::Request&, httplib::Response&)> chart_export) {
   auto query = [&readers, limits, &metrics](const httplib::Request& req, httplib::Response& res,
                                             const std::string& route, const std::string& forced_format) {
     std::string sql = req.get_param_value("sql");
@@ -65,7 +67,8 @@ void RegisterQueryRoutes(httplib::Server& srv, Readers& readers, const ReadLimit
           [query](const httplib::Request& req, httplib::Response& res) { query(req, res, "/api/query", ""); });
   srv.Post("/api/query",
            [query](const httplib::Request& req, httplib::Response& res) { query(req, res, "/api/query", ""); });
-  srv.Get("/api/export.csv", [query](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/api/export.csv", [query, chart_export](const httplib::Request& req, httplib::Response& res) {
+    if (chart_export && req.has_param("dashboard")) return chart_export(req, res);
     query(req, res, "/api/export.csv", "csv");
     if (res.status == 200 || res.status == -1)
       res.set_header("Content-Disposition",

@@ -43,7 +43,8 @@ Server::~Server() { Stop(); }
 Status Server::Start(const std::string& listen) {
   ASSIGN_OR_RETURN(std::string token, ResolveServerToken(config_, listen));
   ASSIGN_OR_RETURN(ListenAddress address, ParseListen(listen));
-  ASSIGN_OR_RETURN(dashboards_, LoadDashboards(config_));
+  dashboards_ = std::make_unique<DashboardStore>(config_);
+  RETURN_IF_ERROR(dashboards_->Load());
   http_ = std::make_unique<httplib::Server>();
   auto& srv = *http_;
 
@@ -144,8 +145,9 @@ Status Server::Start(const std::string& listen) {
   });
   RegisterIngestRoute(srv, config_, pipeline_, max_body);
   const ReadLimits limits{config_.query_timeout_us, config_.max_rows};
-  RegisterQueryRoutes(srv, *readers_, limits, pipeline_.metrics());
-  RegisterDashboardRoutes(srv, dashboards_, *readers_, limits, pipeline_.metrics(), !token.empty());
+  auto chart_export =
+      RegisterDashboardRoutes(srv, *dashboards_, *readers_, limits, pipeline_.metrics(), !token.empty());
+  RegisterQueryRoutes(srv, *readers_, limits, pipeline_.metrics(), chart_export);
 
   if (address.port == 0)
     port_ = srv.bind_to_any_port(address.host);

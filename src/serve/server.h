@@ -22,7 +22,7 @@
 
 #include "batching/pipeline.h"
 #include "core/config.h"
-#include "serve/dashboard_config.h"
+#include "serve/dashboard_store.h"
 #include "warehouse/reader.h"
 
 namespace httplib {
@@ -37,8 +37,8 @@ class Server {
   Server(const Config& config, Pipeline& pipeline, std::shared_ptr<Readers> readers);
   ~Server();
   // Checks the exposure rules (Invalid with the reason, naming the config field), loads the dashboards (an
-  // invalid one is an error here, at start), binds `listen` (host:port or [v6]:port; port 0 picks a free
-  // one) and serves on a background thread.
+  // invalid one is an error here, at start; later edits are reloaded: dashboard_store.h), binds `listen`
+  // (host:port or [v6]:port; port 0 picks a free one) and serves on a background thread.
   Status Start(const std::string& listen);
   void Stop();
   int port() const { return port_; }
@@ -47,7 +47,7 @@ class Server {
   const Config& config_;
   Pipeline& pipeline_;
   std::shared_ptr<Readers> readers_;
-  std::vector<Dashboard> dashboards_;  // read at Start; the routes hold references into it
+  std::unique_ptr<DashboardStore> dashboards_;  // read at Start, re-read as the files change
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   int port_ = 0;

@@ -1,7 +1,10 @@
 // The dashboard page in a real browser: the demo's warehouse served by `sluice run` with a bearer token, and
 // tests/web/dashboard.e2e.mjs driving Debian's chromium through playwright-core (both installed by
 // scripts/setup). The script checks the token prompt, the list, every chart's drawn points against
-// `sluice query`, a broken chart's error, auto-refresh after an ingest, and that the console stays clean.
+// `sluice query` (with chart defaults, a custom range and the last 7 days), Download CSV and the table view,
+// a broken chart's error, auto-refresh after an ingest, a dashboard file edited while the page is open (and a
+// broken edit's banner), and that the console stays clean. Screenshots and the downloaded CSV are kept under
+// the build tree, in artifacts/dashboard_browser/.
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -44,16 +47,21 @@ charts:
 
   pid_t pid = StartSluice({"run", "-c", config, "--quiet"}, Path("run.log"));
   ASSERT_TRUE(WaitHealthy(port, 30)) << "sluice run did not come up";
-  std::filesystem::create_directories(Path("shots"));
+  const std::string shots =
+      (std::filesystem::path(SLUICE_BIN).parent_path() / "artifacts" / "dashboard_browser").string();
+  std::filesystem::remove_all(shots);
+  std::filesystem::create_directories(shots);
   pid_t node = StartProgram("/usr/bin/env",
                             {"node", web + "/dashboard.e2e.mjs", "http://127.0.0.1:" + std::to_string(port),
-                             "e2e-dashboard-token", SLUICE_BIN, config, Path("shots")},
+                             "e2e-dashboard-token", SLUICE_BIN, config, shots},
                             Path("browser.log"));
   int rc = WaitFor(node);
   std::stringstream log;
   log << std::ifstream(Path("browser.log")).rdbuf();
   EXPECT_EQ(rc, 0) << log.str();
   EXPECT_NE(log.str().find("all checks passed"), std::string::npos) << log.str();
+  for (const char* shot : {"tracking-custom-range.png", "tracking-table-view.png", "checks-reload-error.png"})
+    EXPECT_TRUE(std::filesystem::exists(shots + "/" + shot)) << shot;
   ::kill(pid, SIGTERM);
   EXPECT_EQ(WaitFor(pid), 0);
   // The token never reaches the logs.

@@ -1,12 +1,17 @@
 // Browser end-to-end test of the dashboard page, run by tests/e2e/dashboard_browser_test.cc against a real
 // `sluice run` (the demo's warehouse, a bearer token set). Drives Debian's chromium with playwright-core and
 // checks what a user would: the token prompt, the dashboard list, every chart drawn (canvas present) with
-// exactly the points `sluice query` returns for the chart's SQL, a broken chart showing its error while the
-// others draw, auto-refresh picking up newly ingested events, and no console errors.
+// exactly the points `sluice query` returns for the chart's SQL, the time range picker (custom and relative
+// ranges, kept in the URL) changing every time-filtered chart to exactly what `sluice query` returns for that
+// range, Download CSV giving the rows shown, a broken chart showing its error while the others draw,
+// auto-refresh picking up newly ingested events, an edited dashboard file showing its new chart (and a broken
+// edit its error in a banner, the last good version still drawn), and no console errors.
 //
 // usage: node dashboard.e2e.mjs BASE_URL TOKEN SLUICE_BIN CONFIG SCREENSHOT_DIR
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const [baseUrl, token, sluiceBin, config, shots] = process.argv.slice(2);
@@ -29,11 +34,20 @@ async function api(path) {
   return res.json();
 }
 
-// What `sluice query --format json` returns for `sql` (through the running process that holds the file).
-function sluiceQuery(sql) {
-  const out = execFileSync(sluiceBin, ['query', '-c', config, sql, '--format', 'json'],
+// What `sluice query --format json|csv` returns for `sql` (through the running process that holds the file).
+function sluiceQuery(sql, format = 'json') {
+  const out = execFileSync(sluiceBin, ['query', '-c', config, sql, '--format', format],
                            { env: { ...process.env, SLUICE_E2E_DASHBOARD_TOKEN: token }, encoding: 'utf8' });
-  return JSON.parse(out);
+  return format === 'json' ? JSON.parse(out) : out;
+}
+
+// A chart answer's SQL with its bound parameters written as literals, for `sluice query` (which binds none).
+function literalSql(data) {
+  return data.sql.replace(/\$(\d+)/g, (_, n) => {
+    const iso = data.params[Number(n) - 1];
+    assert.match(iso, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    return `TIMESTAMP '${iso.replace('T', ' ').replace('Z', '')}'`;
+  });
 }
 
 // The (dataset, x, y) points a chart must show for `rows` (objects from sluice query): one dataset per y
@@ -69,8 +83,9 @@ async function waitCharts(page) {
 }
 
 // Checks every chart of dashboard `name` against `sluice query`; `broken` lists chart indexes that must
-// show an error instead.
-async function checkDashboard(page, name, broken = []) {
+// show an error instead. With `ranged`, the page has a range chosen: each chart is checked against the SQL
+// and parameters its answer says it ran (the page's window.sluiceCharts), with the parameters as literals.
+async function checkDashboard(page, name, broken = [], ranged = false) {
   const def = await api('/api/dashboards/' + name);
   await waitCharts(page);
   assert.equal(await page.textContent('#title'), def.title);
@@ -83,7 +98,18 @@ async function checkDashboard(page, name, broken = []) {
     }
     const error = await page.textContent(`${card} .error`);
     assert.equal(state, 'ok', `${name} chart ${chart.index} (${chart.title}): ${error}`);
-    const rows = sluiceQuery(chart.sql);
+    let sql = chart.sql;
+    if (ranged) {
+      const data = await page.evaluate((i) => window.sluiceCharts[i], chart.index);
+      sql = literalSql(data);
+      if (!chart.time) {
+        assert.equal(await page.textContent(`${card} .range-note`), 'not filtered by time');
+        assert.equal(data.sql, chart.sql, `${name} chart ${chart.index}: not filtered, so its default SQL`);
+      } else {
+        assert.ok(data.params.length > 0, `${name} chart ${chart.index} (${chart.title}) is not filtered`);
+      }
+    }
+    const rows = sluiceQuery(sql);
     if (chart.kind === 'number') {
       const shown = (await page.textContent(`${card} .number`)).replace(/,/g, '');
       const column = chart.y[0] || Object.keys(rows[0])[0];
@@ -91,13 +117,13 @@ async function checkDashboard(page, name, broken = []) {
     } else if (chart.kind === 'table') {
       const cells = await page.$$eval(`${card} tbody tr`, (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
       assert.equal(cells.length, rows.length, `${name} chart ${chart.index}: table rows`);
-      const first = Object.keys(rows[0])[0];
+      const first = rows.length ? Object.keys(rows[0])[0] : null;
       assert.deepEqual(cells.map((c) => c[0]), rows.map((r) => String(r[first])), `${name} chart ${chart.index}: first column`);
     } else {
       assert.ok(await page.$(`${card} canvas`), `${name} chart ${chart.index}: no canvas`);
       const drawn = await drawnPoints(page, chart.index);
       const expected = expectedPoints(chart, rows);
-      assert.ok(expected.length > 0, `${name} chart ${chart.index} (${chart.title}) has no data to compare`);
+      assert.ok(ranged || expected.length > 0, `${name} chart ${chart.index} (${chart.title}) has no data to compare`);
       assert.deepEqual(drawn, expected, `${name} chart ${chart.index} (${chart.title}): drawn points differ from sluice query`);
     }
   }
@@ -144,7 +170,7 @@ try {
     await page.click('#dashboard-list a[href="/dashboards/community"]');
     await page.waitForURL('**/dashboards/community');
     const def = await checkDashboard(page, 'community');
-    assert.equal(def.charts.length, 8);
+    assert.equal(def.charts.length, 9);
     await page.screenshot({ path: `${shots}/community.png`, fullPage: true });
   });
 
@@ -154,6 +180,76 @@ try {
     assert.equal(def.charts.length, 7);
     assert.equal(await page.isVisible('#token-form'), false);
     await page.screenshot({ path: `${shots}/tracking.png`, fullPage: true });
+  });
+
+  await check('tracking: a custom range changes every time-filtered chart to what sluice query returns', async () => {
+    // The middle third of the hours that hold data: some hours before and after it are left out.
+    const hours = sluiceQuery('SELECT DISTINCT epoch(hour) AS h FROM tracking_hourly ORDER BY h').map((r) => r.h);
+    assert.ok(hours.length >= 3, `${hours.length} hours of data`);
+    const from = new Date(hours[Math.floor(hours.length / 3)] * 1000).toISOString();
+    const to = new Date(hours[Math.floor((2 * hours.length) / 3)] * 1000).toISOString();
+    const before = (await drawnPoints(page, 2)).length;
+    await page.selectOption('#range', 'custom');
+    await page.fill('#range-from', from.slice(0, 16));  // hours: the input drops zero seconds
+    await page.fill('#range-to', to.slice(0, 16));
+    await page.click('#range-apply');
+    const iso = (t) => t.replace('.000Z', 'Z');
+    await page.waitForFunction(([f, t]) => [...document.querySelectorAll('.chart[data-time]:not([data-time=""])')]
+      .every((c) => c.dataset.state !== 'loading' && c.dataset.from === f && c.dataset.to === t), [iso(from), iso(to)]);
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get('from'), from.slice(0, 16) + 'Z');
+    assert.equal(url.searchParams.get('to'), to.slice(0, 16) + 'Z');
+    await checkDashboard(page, 'tracking', [], true);
+    // The hourly chart shows exactly the hours of [from, to), which an independent query counts.
+    const [inRange] = sluiceQuery(`SELECT count(DISTINCT hour) AS n FROM tracking_hourly WHERE hour >= TIMESTAMP '${
+      from.slice(0, 19).replace('T', ' ')}' AND hour < TIMESTAMP '${to.slice(0, 19).replace('T', ' ')}'`);
+    const labels = await page.evaluate(() => window.Chart.getChart(document.querySelector('.chart[data-index="2"] canvas')).data.labels);
+    assert.equal(labels.length, Number(inRange.n));
+    assert.ok(labels.length > 0 && (await drawnPoints(page, 2)).length < before, 'the range must narrow the chart');
+    assert.equal(await page.textContent('.chart[data-index="0"] .range-note'), 'not filtered by time');
+    await page.screenshot({ path: `${shots}/tracking-custom-range.png`, fullPage: true });
+    // A link shows the same view.
+    await page.goto(page.url());
+    await waitCharts(page);
+    assert.equal(await page.inputValue('#range'), 'custom');
+    assert.equal(await page.getAttribute('.chart[data-index="2"]', 'data-from'), iso(from));
+    assert.deepEqual(await page.evaluate(() => window.Chart.getChart(document.querySelector('.chart[data-index="2"] canvas')).data.labels), labels);
+  });
+
+  await check('tracking: Download CSV gives the rows the chart shows, named after the chart and the range', async () => {
+    const data = await page.evaluate(() => window.sluiceCharts[2]);
+    const [download] = await Promise.all([page.waitForEvent('download'),
+                                          page.click('.chart[data-index="2"] button.download')]);
+    const compact = (t) => t.replace(/[-:]/g, '');
+    assert.equal(download.suggestedFilename(),
+                 `tracking-events-per-hour-by-type-${compact(data.from)}-${compact(data.to)}.csv`);
+    const file = path.join(shots, download.suggestedFilename());
+    await download.saveAs(file);
+    const csv = fs.readFileSync(file, 'utf8');
+    assert.equal(csv, sluiceQuery(literalSql(data), 'csv'));
+    const lines = csv.trim().split(/\r?\n/);
+    assert.equal(lines[0], data.result.columns.join(','));
+    assert.deepEqual(lines.slice(1), data.result.rows.map((r) => r.join(',')));
+    // The table view holds the same rows.
+    await page.click('.chart[data-index="2"] button.table-toggle');
+    const cells = await page.$$eval('.chart[data-index="2"] .data-table tbody tr', (trs) => trs.map((tr) => tr.cells[0].textContent));
+    assert.deepEqual(cells, data.result.rows.map((r) => r[0]));
+    await page.screenshot({ path: `${shots}/tracking-table-view.png`, fullPage: true });
+  });
+
+  await check('tracking: a relative range (last 7 days) filters from now, and the charts match sluice query', async () => {
+    await page.selectOption('#range', '7d');
+    await page.waitForURL((u) => u.pathname === '/dashboards/tracking' && u.search === '?range=7d');
+    await page.waitForFunction(() => [...document.querySelectorAll('.chart[data-time]:not([data-time=""])')]
+      .every((c) => c.dataset.state === 'ok' && Math.abs(Date.parse(c.dataset.from) - (Date.now() - 7 * 86400e3)) < 120e3));
+    const from = Date.parse(await page.getAttribute('.chart[data-index="2"]', 'data-from'));
+    assert.ok(Math.abs(from - (Date.now() - 7 * 86400e3)) < 120e3, `from ${new Date(from).toISOString()}`);
+    await checkDashboard(page, 'tracking', [], true);
+    // Back to the charts' own defaults.
+    await page.selectOption('#range', '');
+    await page.waitForURL((u) => u.pathname === '/dashboards/tracking' && u.search === '');
+    await page.waitForFunction(() => [...document.querySelectorAll('.chart')].every((c) => c.dataset.state === 'ok' && !c.dataset.from));
+    await checkDashboard(page, 'tracking');
   });
 
   await check('a broken chart shows its error; the others still draw; auto-refresh shows new events', async () => {
@@ -171,6 +267,29 @@ try {
     await page.waitForFunction((n) => Number(document.querySelector('.chart[data-index="1"] .number').textContent.replace(/,/g, '')) === n,
                                before + 3, { timeout: 10000 });
     await page.screenshot({ path: `${shots}/checks.png`, fullPage: true });
+  });
+
+  await check('an edited dashboard file shows its new chart; a broken edit shows its error and keeps the last good one', async () => {
+    const file = path.join(path.dirname(config), 'dashboards', 'checks.yaml');
+    const original = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, original + '  - { title: Added while open, kind: number, sql: "SELECT 7 AS seven" }\n');
+    await page.click('#refresh-now');
+    await page.waitForSelector('.chart[data-index="2"][data-state="ok"]');
+    assert.equal(await page.textContent('.chart[data-index="2"] h2'), 'Added while open');
+    assert.equal(await page.textContent('.chart[data-index="2"] .number'), '7');
+    fs.writeFileSync(file, original + '  - { title: Bad, kind: line, sql: "SELECT 1 AS one" }\n');
+    await page.waitForSelector('#reload-error:not([hidden])');
+    assert.match(await page.textContent('#reload-error'), /checks\.yaml:6:5: charts\[2\]\.x: a line chart needs its x column/);
+    assert.equal(await page.textContent('.chart[data-index="2"] h2'), 'Added while open', 'the last good version stays');
+    await page.screenshot({ path: `${shots}/checks-reload-error.png`, fullPage: true });
+    // A page loaded now shows the banner too; fixing the file removes it.
+    await page.reload();
+    await page.waitForSelector('#reload-error:not([hidden])');
+    fs.writeFileSync(file, original);
+    await page.click('#refresh-now');
+    await page.waitForSelector('#reload-error', { state: 'hidden' });
+    await waitCharts(page);
+    assert.equal(await page.$$eval('.chart', (cs) => cs.length), 2);
   });
 
   await check('forgetting the token asks for it again', async () => {
