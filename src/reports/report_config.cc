@@ -25,8 +25,9 @@ ReportConfig ReadOne(ConfigReader& r, const std::string& name, const YAML::Node&
     r.Error(n, path, "expected a map with schedule and sql (or chart)");
     return c;
   }
-  r.CheckKeys(n, path, {"schedule", "time_zone", "timezone", "sql", "chart", "format", "command", "webhook", "timeout",
-                        "max_rows"});
+  r.CheckKeys(
+      n, path,
+      {"schedule", "time_zone", "timezone", "sql", "chart", "format", "command", "webhook", "timeout", "max_rows"});
 
   if (n["time_zone"].IsDefined() && n["timezone"].IsDefined())
     r.Error(n["timezone"], JoinPath(path, "timezone"), "give time_zone or timezone, not both");
@@ -58,12 +59,13 @@ ReportConfig ReadOne(ConfigReader& r, const std::string& name, const YAML::Node&
     c.chart = *chart;
     const size_t slash = chart->rfind('/');
     const std::string index = slash == std::string::npos ? "" : chart->substr(slash + 1);
-    const bool digits = !index.empty() && index.size() <= 6 &&
-                        index.find_first_not_of("0123456789") == std::string::npos;
+    const bool digits =
+        !index.empty() && index.size() <= 6 && index.find_first_not_of("0123456789") == std::string::npos;
     if (slash == 0 || !digits) {
       r.Error(n["chart"], JoinPath(path, "chart"),
               "expected DASHBOARD/INDEX (the dashboard's file name without .yaml, and the chart's index from 0), "
-              "got '" + *chart + "'");
+              "got '" +
+                  *chart + "'");
     } else {
       c.chart_dashboard = chart->substr(0, slash);
       c.chart_index = std::stoi(index);

@@ -76,9 +76,9 @@ Status RunReportCommand(const std::string& command, const ReportFile& file, std:
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      failure = Status::TimedOut("command timed out after " +
-                                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
-                                 "s");
+      failure =
+          Status::TimedOut("command timed out after " +
+                           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + "s");
       break;
     }
     pollfd p{out[0], POLLIN, 0};
@@ -100,9 +100,12 @@ Status RunReportCommand(const std::string& command, const ReportFile& file, std:
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) return Status::Io(std::string("waitpid: ") + std::strerror(errno));
-    if (stop.stop_requested()) failure = Status::Cancelled("command stopped: sluice is shutting down");
-    else if (std::chrono::steady_clock::now() >= deadline) failure = Status::TimedOut("command timed out");
-    else ::usleep(20'000);
+    if (stop.stop_requested())
+      failure = Status::Cancelled("command stopped: sluice is shutting down");
+    else if (std::chrono::steady_clock::now() >= deadline)
+      failure = Status::TimedOut("command timed out");
+    else
+      ::usleep(20'000);
   }
   if (!failure.ok()) {
     KillGroup(pid);

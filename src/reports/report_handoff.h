@@ -21,7 +21,7 @@ struct ReportFile {
   std::string locator;  // where it is landed: a path, or s3://bucket/key
   std::string file_name;
   std::string content_type;
-  std::string slot;     // the slot served, ISO-8601 UTC
+  std::string slot;  // the slot served, ISO-8601 UTC
 };
 
 // Runs `/bin/sh -c COMMAND sluice-report PATH`, so the command sees the file as "$1", with SLUICE_REPORT,

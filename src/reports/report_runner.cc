@@ -114,7 +114,8 @@ Result<ReportOutput> RunReport(const ReportConfig& report, const std::string& sq
   if (report.format == ReportFormat::kXlsx) {
     XlsxOptions x;
     x.sheet_name = report.name.substr(0, 31);
-    x.created = static_cast<std::time_t>(ToUnixSeconds(ctx.scheduled));  // same rows, same bytes: retries land nothing new
+    x.created =
+        static_cast<std::time_t>(ToUnixSeconds(ctx.scheduled));  // same rows, same bytes: retries land nothing new
     x.tmp_dir = options.tmp_dir;
     ASSIGN_OR_RETURN(bytes, Context(FormatXlsx(rows, x), "xlsx"));
   } else {
@@ -140,18 +141,21 @@ Result<ReportOutput> RunReport(const ReportConfig& report, const std::string& sq
   file.content_type = ContentType(report.format);
   file.slot = FormatIsoMicros(Micros(std::chrono::floor<std::chrono::seconds>(ctx.scheduled)));
   if (!report.command.empty()) {
-    ASSIGN_OR_RETURN(LocalCopy copy, LocalCopy::Make(*options.landing, out.key, bytes, options.tmp_dir, file.file_name));
+    ASSIGN_OR_RETURN(LocalCopy copy,
+                     LocalCopy::Make(*options.landing, out.key, bytes, options.tmp_dir, file.file_name));
     file.path = copy.path();
     RETURN_IF_ERROR(RunReportCommand(report.command, file, left(), ctx.stop));
   }
   if (!report.webhook.empty())
-    RETURN_IF_ERROR(PostReportWebhook(report.webhook, file, bytes, left(), ctx.stop, ctx.clock ? ctx.clock : Clock::Real()));
+    RETURN_IF_ERROR(
+        PostReportWebhook(report.webhook, file, bytes, left(), ctx.stop, ctx.clock ? ctx.clock : Clock::Real()));
   return out;
 }
 
 ScheduledCollector MakeScheduledReport(const ReportConfig& report, std::string sql, ReportRunOptions options) {
   std::string name = ReportRunName(report.name);
-  CollectFn run = [report, sql = std::move(sql), options = std::move(options)](const RunContext& ctx) -> Result<int64_t> {
+  CollectFn run = [report, sql = std::move(sql),
+                   options = std::move(options)](const RunContext& ctx) -> Result<int64_t> {
     ASSIGN_OR_RETURN(ReportOutput out, RunReport(report, sql, ctx, options));
     return out.rows;
   };
@@ -180,8 +184,8 @@ Result<std::vector<ScheduledCollector>> ScheduleReports(const Config& config, co
   for (size_t i = 0; i < reports.size(); ++i) {
     const ReportConfig& r = reports[i];
     out.push_back(MakeScheduledReport(r, std::move(sqls[i]), options));
-    spdlog::info("report {}: {} on schedule \"{}\" ({})", r.name, ReportFormatName(r.format),
-                 r.schedule->expression(), r.schedule->time_zone());
+    spdlog::info("report {}: {} on schedule \"{}\" ({})", r.name, ReportFormatName(r.format), r.schedule->expression(),
+                 r.schedule->time_zone());
   }
   return out;
 }

@@ -22,9 +22,9 @@
 namespace sluice {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::hours;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 
 TimePoint At(const std::string& iso) { return TimePoint(std::chrono::microseconds(ParseIsoMicros(iso).value())); }
 std::string Iso(TimePoint t) {
@@ -141,9 +141,9 @@ TEST_F(ReportRunnerTest, FiresOnTwoSlotsLandingCsvAndXlsxAndRecordsBothRuns) {
   EXPECT_TRUE(Runs("daily_xlsx").empty()) << "not due before its slot";
   TickAt("2024-05-05T23:00:10Z");  // xlsx, slot 2024-05-05T23:00Z (01:00 on the 6th in Berlin)
   TickAt("2024-05-06T00:00:10Z");  // csv, slot 2024-05-06T00:00Z
-  ASSERT_TRUE(warehouse_
-                  ->Execute("INSERT INTO ads VALUES (DATE '2024-05-06', 3, 'Zed', 100, TIMESTAMP '2024-05-06 07:15:00')")
-                  .ok());
+  ASSERT_TRUE(
+      warehouse_->Execute("INSERT INTO ads VALUES (DATE '2024-05-06', 3, 'Zed', 100, TIMESTAMP '2024-05-06 07:15:00')")
+          .ok());
   TickAt("2024-05-06T12:00:00Z");  // nothing due in between
   TickAt("2024-05-06T23:00:10Z");  // xlsx again
   TickAt("2024-05-07T00:00:10Z");  // csv again
@@ -171,7 +171,8 @@ TEST_F(ReportRunnerTest, FiresOnTwoSlotsLandingCsvAndXlsxAndRecordsBothRuns) {
     EXPECT_TRUE(sheet->style_bold.at(c.style)) << c.ref;
   }
   EXPECT_EQ(names, (std::vector<std::string>{"day", "ad_id", "name", "revenue", "seen"}));
-  EXPECT_THAT(sheet->sheet_xml, HasSubstr("<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"));
+  EXPECT_THAT(sheet->sheet_xml,
+              HasSubstr("<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"));
   auto expect = [&](const std::string& ref, const std::string& type, const std::string& value) {
     const testing::XlsxCell* c = sheet->Cell(ref);
     ASSERT_NE(c, nullptr) << ref;
@@ -229,7 +230,8 @@ TEST_F(ReportRunnerTest, TheCommandGetsTheFileAndItsFailureFailsTheRun) {
   Start(R"(  mailed:
     schedule: "0 0 * * *"
     sql: SELECT ad_id FROM ads ORDER BY ad_id
-    command: cp "$1" ')" + copy + R"(' && test "$SLUICE_REPORT" = mailed && test "$SLUICE_REPORT_FILE" = "$1"
+    command: cp "$1" ')" +
+            copy + R"(' && test "$SLUICE_REPORT" = mailed && test "$SLUICE_REPORT_FILE" = "$1"
   unmailed:
     schedule: "0 0 * * *"
     sql: SELECT ad_id FROM ads ORDER BY ad_id
@@ -273,7 +275,8 @@ TEST_F(ReportRunnerTest, TheWebhookGetsTheFileAndARefusalFailsTheRun) {
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   Start(R"(  hooked: { schedule: "0 0 * * *", format: xlsx, sql: "SELECT ad_id FROM ads", webhook: )" + base +
             R"(/ok }
-  refused: { schedule: "0 0 * * *", sql: "SELECT ad_id FROM ads", webhook: )" + base + R"(/refuse }
+  refused: { schedule: "0 0 * * *", sql: "SELECT ad_id FROM ads", webhook: )" +
+            base + R"(/refuse }
 )",
         At("2024-05-05T23:59:30Z"));
   TickAt("2024-05-06T00:00:10Z");
@@ -313,7 +316,8 @@ TEST_F(ReportRunnerTest, ARetriedSlotWithChangedRowsLandsBesideTheFirstFile) {
   Start(R"(  daily: { schedule: "0 0 * * *", sql: SELECT count(*) AS n FROM ads }
 )",
         At("2024-05-05T23:59:30Z"));
-  auto scheduled = ScheduleReports(*config_, [&] { return warehouse_->OpenReaders(1); }, OpenObjectStore(*config_));
+  auto scheduled = ScheduleReports(
+      *config_, [&] { return warehouse_->OpenReaders(1); }, OpenObjectStore(*config_));
   ASSERT_TRUE(scheduled.ok());
   RunContext ctx{"report:daily", "r1", At("2024-05-06T00:00:00Z"), At("2024-05-06T01:00:00Z"), {}, &clock_};
   ASSERT_TRUE((*scheduled)[0].run(ctx).ok());
@@ -327,13 +331,18 @@ TEST_F(ReportRunnerTest, ARetriedSlotWithChangedRowsLandsBesideTheFirstFile) {
 }
 
 TEST_F(ReportRunnerTest, AMissingChartIsAnErrorAtStart) {
-  auto config = ParseConfig("warehouse: { path: wh.duckdb }\ndashboards: dashboards\nstreams: {}\n"
-                            "reports: { r: { schedule: '@daily', chart: ads/3 } }\n",
-                            "sluice.yaml", dir_.string());
+  auto config = ParseConfig(
+      "warehouse: { path: wh.duckdb }\ndashboards: dashboards\nstreams: {}\n"
+      "reports: { r: { schedule: '@daily', chart: ads/3 } }\n",
+      "sluice.yaml", dir_.string());
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   bool opened = false;
   auto scheduled = ScheduleReports(
-      *config, [&]() -> Result<std::shared_ptr<Readers>> { opened = true; return Status::Internal("unused"); },
+      *config,
+      [&]() -> Result<std::shared_ptr<Readers>> {
+        opened = true;
+        return Status::Internal("unused");
+      },
       OpenObjectStore(*config));
   ASSERT_FALSE(scheduled.ok());
   EXPECT_THAT(scheduled.status().message(), HasSubstr("dashboard ads has 1 chart(s), no index 3"));

@@ -83,8 +83,8 @@ char XlsxColumnKind(const std::string& type) {
   if (t == "BOOLEAN" || t == "BOOL") return 'b';
   if (t == "DATE" || t == "DATE32") return 'd';
   if (StartsWith(t, "TIMESTAMP") || StartsWith(t, "DATETIME")) return 't';
-  static const char* kNumbers[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT",   "HUGEINT", "UTINYINT", "USMALLINT",
-                                   "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT",   "DOUBLE",  "REAL",     "NUMERIC"};
+  static const char* kNumbers[] = {"TINYINT",  "SMALLINT", "INTEGER",  "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                                   "UINTEGER", "UBIGINT",  "UHUGEINT", "FLOAT",  "DOUBLE",  "REAL",     "NUMERIC"};
   for (const char* n : kNumbers)
     if (t == n) return 'n';
   // DECIMAL(18,2), ClickHouse Int8..Int256, UInt*, Float32/64, Decimal32(s)...
@@ -104,8 +104,7 @@ Result<std::string> FormatXlsx(const QueryResult& result, const XlsxOptions& opt
   if (result.rows.size() > 1'048'575)
     return Status::Invalid("an xlsx sheet holds at most 1048575 rows below its header, the result has " +
                            std::to_string(result.rows.size()));
-  const std::string dir =
-      options.tmp_dir.empty() ? std::filesystem::temp_directory_path().string() : options.tmp_dir;
+  const std::string dir = options.tmp_dir.empty() ? std::filesystem::temp_directory_path().string() : options.tmp_dir;
   std::string path = dir + "/sluice-xlsx-XXXXXX";
   const int fd = ::mkstemp(path.data());
   if (fd < 0) return Status::Io("cannot create a scratch file in " + dir + ": " + std::strerror(errno));

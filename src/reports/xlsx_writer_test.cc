@@ -16,12 +16,12 @@ using testing::XlsxSheet;
 QueryResult Sample() {
   QueryResult r;
   r.columns = {"day", "ad_id", "revenue", "ratio", "seen", "seen_tz", "active", "name", "hits"};
-  r.types = {"DATE", "BIGINT", "DECIMAL(10,2)", "DOUBLE", "TIMESTAMP", "TIMESTAMPTZ", "BOOLEAN", "VARCHAR",
-             "Nullable(UInt64)"};
-  r.rows = {{"2024-05-06", "42", "12.50", "0.25", "2024-05-06 12:00:00", "2024-05-06T18:00:00Z", "true",
-             "Acme, \"the\" <best>", "7"},
-            {"2024-05-07", "-3", "0.00", "1e-3", "2024-05-07 06:00:00.5", "infinity", "false", std::nullopt,
-             std::nullopt}};
+  r.types = {"DATE",        "BIGINT",  "DECIMAL(10,2)", "DOUBLE",          "TIMESTAMP",
+             "TIMESTAMPTZ", "BOOLEAN", "VARCHAR",       "Nullable(UInt64)"};
+  r.rows = {
+      {"2024-05-06", "42", "12.50", "0.25", "2024-05-06 12:00:00", "2024-05-06T18:00:00Z", "true",
+       "Acme, \"the\" <best>", "7"},
+      {"2024-05-07", "-3", "0.00", "1e-3", "2024-05-07 06:00:00.5", "infinity", "false", std::nullopt, std::nullopt}};
   return r;
 }
 
@@ -112,8 +112,8 @@ TEST(XlsxWriterTest, EmptyResultStillHasItsHeader) {
 }
 
 TEST(XlsxWriterTest, ColumnKindsFollowDuckDbAndClickHouseTypeNames) {
-  for (const char* t : {"BIGINT", "HUGEINT", "DECIMAL(18,3)", "DOUBLE", "FLOAT", "UBIGINT", "Int32", "UInt8",
-                        "Float64", "Decimal(9, 2)", "Nullable(Int64)", "INTEGER", "INT8"})
+  for (const char* t : {"BIGINT", "HUGEINT", "DECIMAL(18,3)", "DOUBLE", "FLOAT", "UBIGINT", "Int32", "UInt8", "Float64",
+                        "Decimal(9, 2)", "Nullable(Int64)", "INTEGER", "INT8"})
     EXPECT_EQ(XlsxColumnKind(t), 'n') << t;
   for (const char* t : {"DATE", "Date", "Date32", "Nullable(Date)"}) EXPECT_EQ(XlsxColumnKind(t), 'd') << t;
   for (const char* t : {"TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP_MS", "DateTime", "DateTime64(3)"})

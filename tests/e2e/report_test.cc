@@ -70,11 +70,13 @@ reports:
   std::string stderr_;
 };
 
-constexpr const char* kSql = "SELECT event, count(*) AS n, min(ts) AS first FROM raw_tracking GROUP BY event ORDER BY event";
+constexpr const char* kSql =
+    "SELECT event, count(*) AS n, min(ts) AS first FROM raw_tracking GROUP BY event ORDER BY event";
 
 TEST_F(ReportTest, ReportPrintsThePathOfAFileHoldingTheQuerysRows) {
   const std::string config = Ingested(std::string(R"(  by_event: { schedule: "0 6 * * MON", sql: ")") + kSql + R"(" }
-  by_event_xlsx: { schedule: "0 6 * * MON", format: xlsx, sql: ")" + kSql + R"(" }
+  by_event_xlsx: { schedule: "0 6 * * MON", format: xlsx, sql: ")" +
+                                      kSql + R"(" }
   broken: { schedule: "@daily", sql: SELECT nope FROM missing_table }
 )");
   CommandResult r = RunStdout({"report", "-c", config, "by_event"});
@@ -94,8 +96,9 @@ TEST_F(ReportTest, ReportPrintsThePathOfAFileHoldingTheQuerysRows) {
   EXPECT_EQ(csv, q.output);
   EXPECT_EQ(csv.rfind("event,n,first\r\n", 0), 0u) << csv;
   EXPECT_GE(std::count(csv.begin(), csv.end(), '\n'), 4) << "a header and a row per event kind: " << csv;
-  EXPECT_EQ(QueryScalar(config, "SELECT string_agg(status || ':' || \"rows\", ',') FROM _sluice_runs "
-                                "WHERE collector = 'report:by_event'"),
+  EXPECT_EQ(QueryScalar(config,
+                        "SELECT string_agg(status || ':' || \"rows\", ',') FROM _sluice_runs "
+                        "WHERE collector = 'report:by_event'"),
             "succeeded:" + std::to_string(std::count(csv.begin(), csv.end(), '\n') - 1));
 
   // The XLSX report of the same SQL: a sheet with the header and as many rows, counts as numbers.
@@ -132,9 +135,10 @@ TEST_F(ReportTest, ReportPrintsThePathOfAFileHoldingTheQuerysRows) {
 
 TEST_F(ReportTest, SluiceRunFiresAReportOnItsSchedule) {
   const int port = FreePort();
-  const std::string config = Ingested(R"(  every_minute: { schedule: "* * * * *", sql: "SELECT count(*) AS n FROM raw_tracking" }
+  const std::string config =
+      Ingested(R"(  every_minute: { schedule: "* * * * *", sql: "SELECT count(*) AS n FROM raw_tracking" }
 )",
-                                      "server: { listen: 127.0.0.1:" + std::to_string(port) + " }");
+               "server: { listen: 127.0.0.1:" + std::to_string(port) + " }");
   const pid_t pid = StartSluice({"run", "-c", config}, Path("run.log"));
   ASSERT_TRUE(WaitHealthy(port, 30)) << ReadFile(Path("run.log"));
   // The first slot is the next whole minute after start; the run is recorded at the scheduler's next tick.
