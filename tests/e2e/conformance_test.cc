@@ -298,7 +298,11 @@ TEST_P(ConformanceTest, DashboardChartsShowWhatSluiceQueryReturnsAndTheQueryApiR
   std::ofstream(Path("in/a.ndjson")) << events;
   Write("dashboards/d.yaml",
         "title: D\ncharts:\n  - { title: per n, kind: bar, sql: \"SELECT n, count(*) AS c FROM "
-        "raw_ev GROUP BY n ORDER BY n\", x: n, y: c }\n");
+        "raw_ev GROUP BY n ORDER BY n\", x: n, y: c }\n"
+        "  - { title: per ts, kind: bar, sql: \"SELECT ts, count(*) AS c FROM raw_ev GROUP BY ts\", x: ts, y: c, "
+        "time: ts }\n"
+        "  - { title: per day, kind: bar, sql: \"SELECT CAST(ts AS DATE) AS day, count(*) AS c FROM raw_ev GROUP BY "
+        "CAST(ts AS DATE)\", x: day, y: c, time: day }\n");
   std::string config = Config("server: { listen: 127.0.0.1:" + std::to_string(port) +
                               " }\ndashboards: dashboards\nstreams:\n  ev:\n    event_time: ts\n"
                               "    schema: { ts: timestamp, n: int64 }\n    sources: [ { kind: file, path: in } ]\n");
@@ -310,6 +314,18 @@ TEST_P(ConformanceTest, DashboardChartsShowWhatSluiceQueryReturnsAndTheQueryApiR
       << chart.second;
   EXPECT_EQ(Rows(config, "SELECT n, count(*) AS c FROM raw_ev GROUP BY n ORDER BY n"),
             (std::vector<std::string>{"0,10", "1,10", "2,10", "3,10", "4,10"}));
+  // A time range is bound as parameters on both engines, against a timestamp and a date column: [from, to).
+  for (const auto& [query, rows] : std::vector<std::pair<std::string, std::string>>{
+           {"1?from=2026-11-01T10:00:00Z&to=2026-11-01T10:00:01Z", ",50]]"},
+           {"1?from=2026-11-01T10:00:01Z", "\"rows\":[]"},
+           {"1?to=2026-11-01T10:00:00Z", "\"rows\":[]"},
+           {"2?from=2026-11-01&to=2026-11-02", ",50]]"},
+           {"2?from=2026-11-01T00:00:01Z", "\"rows\":[]"},
+           {"2?range=all", ",50]]"}}) {
+    auto ranged = HttpGet(port, "/api/dashboards/d/charts/" + query);
+    EXPECT_EQ(ranged.first, 200) << query << ": " << ranged.second;
+    EXPECT_NE(ranged.second.find(rows), std::string::npos) << query << ": " << ranged.second;
+  }
   const std::string file_read = engine() == "duckdb"
                                     ? "SELECT * FROM read_text('" + config + "')"
                                     : "SELECT * FROM file('" + config + "', 'LineAsString', 'l String')";
