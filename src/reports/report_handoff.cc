@@ -60,6 +60,8 @@ Status RunReportCommand(const std::string& command, const ReportFile& file, std:
     ::dup2(out[1], 2);
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
+    // Nothing of sluice's (the DuckDB file, the server's socket) may outlive it in a command left running.
+    ::close_range(3, ~0U, 0);
     ::execve(argv[0], argv, envp.data());
     ::_exit(127);
   }

@@ -253,6 +253,30 @@ TEST_F(ReportRunnerTest, TheCommandGetsTheFileAndItsFailureFailsTheRun) {
   EXPECT_EQ(Landed("unmailed").size(), 1u) << "the file stays landed; the retry hands it on again";
 }
 
+TEST_F(ReportRunnerTest, ACommandPastTheTimeoutIsKilledWithWhatItStartedAndFailsTheRun) {
+  const std::string pidfile = (dir_ / "sleep.pid").string();
+  Start(R"(  slow:
+    schedule: "0 0 * * *"
+    timeout: 1s
+    sql: SELECT 1 AS one
+    command: sleep 30 & echo $! > ')" +
+            pidfile + R"('; wait
+)",
+        At("2024-05-05T23:59:30Z"));
+  const auto t0 = std::chrono::steady_clock::now();
+  TickAt("2024-05-06T00:00:10Z");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  std::vector<RunRecord> runs = Runs("slow");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, RunStatus::kFailed);
+  EXPECT_THAT(runs[0].error, HasSubstr("command timed out after 1s"));
+  // The sleep the command started went with it (gone, or a zombie nobody has reaped yet).
+  const std::string pid = ReadFile(pidfile);
+  ASSERT_FALSE(pid.empty());
+  const std::string stat = ReadFile("/proc/" + pid.substr(0, pid.find('\n')) + "/stat");
+  EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << stat;
+}
+
 TEST_F(ReportRunnerTest, TheWebhookGetsTheFileAndARefusalFailsTheRun) {
   httplib::Server hooks;
   std::mutex mu;
