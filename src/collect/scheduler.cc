@@ -27,15 +27,17 @@ Scheduler::Scheduler(std::vector<ScheduledCollector> collectors, RunLedger* ledg
     : collectors_(std::move(collectors)), ledger_(ledger), options_(options), created_(options_.clock->Now()) {}
 
 Scheduler::~Scheduler() {
-  std::map<std::string, std::unique_ptr<InFlight>> runs;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [name, run] : in_flight_) run->stop.request_stop();
-    runs.swap(in_flight_);
-  }
-  for (auto& [name, run] : runs) {
-    if (run->thread.joinable()) run->thread.join();
-  }
+  std::unique_lock<std::mutex> lock(mu_);
+  for (auto& [name, run] : in_flight_) run->stop.request_stop();
+  // Runs return soon once asked. Their ends are recorded, so a restart does not find a run that finished
+  // (or was cut short) still "running" and serve its slot again.
+  done_cv_.wait(lock, [this] {
+    for (auto& [name, run] : in_flight_)
+      if (!run->done) return false;
+    return true;
+  });
+  Status st = ReapLocked();
+  if (!st.ok()) spdlog::warn("collect: recording the runs' ends at shutdown: {}", st.ToString());
 }
 
 Result<std::optional<TimePoint>> Scheduler::DueSlotLocked(const ScheduledCollector& c, TimePoint now) {

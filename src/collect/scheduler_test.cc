@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "core/time.h"
 
@@ -168,6 +169,28 @@ TEST_F(SchedulerTest, TwoWorkersNeverRunASlotTwice) {
   ASSERT_TRUE(b->WaitIdle().ok());
   EXPECT_EQ(runs_b, runs_a == 1 ? 1 : 2);
   EXPECT_EQ(Slots("github"), (std::vector<std::string>{"2024-01-01T03:00:00Z", "2024-01-02T03:00:00Z"}));
+}
+
+TEST_F(SchedulerTest, StoppingRecordsTheEndsOfRunsNotYetReaped) {
+  {
+    Scheduler s({{"github", Cron("0 3 * * *"), seconds(600), [](const RunContext&) -> Result<int64_t> { return 5; }},
+                 {"slow", Cron("0 3 * * *"), seconds(600),
+                  [](const RunContext& ctx) -> Result<int64_t> {
+                    while (!ctx.stop.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                    return Status::Cancelled("stopped");
+                  }}},
+                &ledger_, Options());
+    clock_.Advance(seconds(40));  // 03:00:10: the 03:00 slot is due
+    ASSERT_TRUE(s.Tick().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // github has returned; no tick reaps it
+  }
+  // Neither is left "running": a restart re-serves the cut-short slot only.
+  auto runs = ledger_.Runs();
+  ASSERT_EQ(runs.size(), 2u);
+  for (const RunRecord& r : runs) {
+    EXPECT_TRUE(r.ended.has_value()) << r.collector;
+    EXPECT_EQ(r.status, r.collector == "github" ? RunStatus::kSucceeded : RunStatus::kFailed) << r.collector;
+  }
 }
 
 TEST_F(SchedulerTest, CatchesUpOnceAfterDowntime) {
