@@ -123,7 +123,8 @@ void ReadChart(ConfigReader& r, const YAML::Node& n, const std::string& path, co
     r.Error(n, path, "expected a map with title, kind, sql or rollup, x and y");
     return;
   }
-  r.CheckKeys(n, path, {"title", "kind", "sql", "rollup", "x", "y", "series", "time", "range", "limit"});
+  r.CheckKeys(n, path,
+              {"title", "kind", "sql", "rollup", "x", "y", "series", "split", "top", "time", "range", "limit"});
   c.title = r.String(n, "title", path, true).value_or("");
   std::string kind = r.String(n, "kind", path, true).value_or("");
   bool known_kind = ParseChartKind(kind, c.kind);
@@ -135,6 +136,14 @@ void ReadChart(ConfigReader& r, const YAML::Node& n, const std::string& path, co
   c.x = r.String(n, "x", path).value_or("");
   c.y = r.StringList(n, "y", path);
   c.series = r.String(n, "series", path).value_or("");
+  if (auto split = r.String(n, "split", path)) {
+    if (!c.series.empty()) r.Error(n["split"], JoinPath(path, "split"), "split is another name for series; give one");
+    c.series = *split;
+  }
+  c.top = r.Int(n, "top", path).value_or(0);
+  if (c.top < 0) r.Error(n["top"], JoinPath(path, "top"), "must be positive");
+  if (c.top > 0 && c.series.empty())
+    r.Error(n["top"], JoinPath(path, "top"), "top keeps the largest values of a split (or series) column; set split");
   c.time = r.String(n, "time", path).value_or("");
   c.range = r.String(n, "range", path).value_or("");
   c.range_us = r.Duration(n, "range", path).value_or(0);
@@ -184,15 +193,28 @@ const char* ChartKindName(ChartKind kind) {
   return "line";
 }
 
+std::string ChartConfig::SplitTop(const std::string& base) const {
+  if (top <= 0 || series.empty() || y.empty()) return base;
+  // The label is made in a subquery and grouped by name: ClickHouse 18.16 does not match a GROUP BY
+  // expression holding a subquery with the SELECT's, and refuses an alias that names a column it reads.
+  const std::string s = Quote(series), v = Quote(y[0]), cx = Quote(x);
+  const std::string label = "CASE WHEN " + s + " IN (SELECT " + s + " FROM (" + base + ") _top GROUP BY " + s +
+                            " ORDER BY sum(" + v + ") DESC, " + s + " LIMIT " + std::to_string(top) + ") THEN " +
+                            dialect->ToText(s) + " ELSE 'other' END";
+  return "SELECT \"_x\" AS " + cx + ", \"_l\" AS " + s + ", sum(\"_y\") AS " + v + " FROM (SELECT " + cx +
+         " AS \"_x\", " + label + " AS \"_l\", " + v + " AS \"_y\" FROM (" + base + ") _b) _split " +
+         dialect->GroupBy({"\"_x\"", "\"_l\""}) + " ORDER BY \"_x\", \"_l\"";
+}
+
 std::string ChartConfig::QuerySql() const {
-  if (range_us <= 0) return sql;
+  if (range_us <= 0) return SplitTop(sql);
   if (!rollup.empty())
-    return rollup_select + " WHERE " + Quote(time) + " >= " + RangeStart(*dialect, time, Quote(rollup), range_us) +
-           " " + rollup_tail;
+    return SplitTop(rollup_select + " WHERE " + Quote(time) +
+                    " >= " + RangeStart(*dialect, time, Quote(rollup), range_us) + " " + rollup_tail);
   // The chart's SQL twice rather than a CTE: ClickHouse 18.16's WITH names expressions, not subqueries.
-  return "SELECT * FROM (" + sql + ") _chart WHERE " + Quote(time) +
-         " >= " + RangeStart(*dialect, time, "(" + sql + ") _range", range_us) + " ORDER BY " +
-         Quote(x.empty() ? time : x);
+  return SplitTop("SELECT * FROM (" + sql + ") _chart WHERE " + Quote(time) +
+                  " >= " + RangeStart(*dialect, time, "(" + sql + ") _range", range_us) + " ORDER BY " +
+                  Quote(x.empty() ? time : x));
 }
 
 ChartQuery ChartConfig::Query(const TimeRange& range) const {
@@ -211,6 +233,7 @@ ChartQuery ChartConfig::Query(const TimeRange& range) const {
   } else {
     q.sql = "SELECT * FROM (" + sql + ") _chart WHERE " + where + (time == x ? " ORDER BY " + Quote(x) : "");
   }
+  q.sql = SplitTop(q.sql);  // the top N of the rows in the range; placeholders appear twice, bound alike
   return q;
 }
 

@@ -11,6 +11,8 @@
 //       x: day                              # the category / time axis column
 //       y: new_stars                        # one column or a list; each is a dataset
 //       series: repo                        # optional: one dataset per value of this column (one y then)
+//       top: 5                              # optional, with series (or its synonym split): the 5 values of
+//                                           # the largest sum of y in the rows shown, the rest summed as "other"
 //       time: day                           # optional: the column the page's time range filters
 //       range: 30d                          # optional: only the newest 30 days of `time` (or x) in the data
 //     - title: Events per hour by type
@@ -68,6 +70,7 @@ struct ChartConfig {
   std::string x;               // empty for table and number charts
   std::vector<std::string> y;  // empty: every column (table) or the first one (number)
   std::string series;          // empty: one dataset per y column
+  int64_t top = 0;             // with series: the top N series by their sum of y, the rest summed as "other"
   std::string time;            // the column a time range filters (a rollup's bucket); empty: not filtered
   std::string range;           // as written ("30d"); empty: all rows
   int64_t range_us = 0;        // 0: all rows
@@ -82,6 +85,10 @@ struct ChartConfig {
   // The query for `range`: QuerySql() when nothing is chosen or the chart has no time column; otherwise the
   // chart's rows whose time column is in [from, to), the bounds as timestamp parameters.
   ChartQuery Query(const TimeRange& range) const;
+
+ private:
+  // `base` (the chart's rows) with its series cut to the top N and "other", when `top` is set.
+  std::string SplitTop(const std::string& base) const;
 };
 
 struct Dashboard {

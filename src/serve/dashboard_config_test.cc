@@ -160,6 +160,35 @@ charts:
               HasSubstr("charts[0].time: a rollup chart's time column is its bucket (hour), not 'day'"));
 }
 
+// split + top: the top N values of the split column by their sum of y in the rows shown, the rest "other".
+TEST(DashboardConfigTest, SplitKeepsTheTopValuesAndSumsTheRestAsOther) {
+  auto d = Parse(R"(title: Split
+charts:
+  - { title: Streams, kind: line, sql: "SELECT day, stream, n FROM t", x: day, split: stream, y: n, top: 3, time: day }
+  - { title: Bad, kind: line, sql: "SELECT 1", x: a, y: b, top: 2 }
+  - { title: Both, kind: line, sql: "SELECT 1", x: a, y: b, series: s, split: s }
+)");
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(d.status().message(), HasSubstr("charts[1].top: top keeps the largest values of a split"));
+  EXPECT_THAT(d.status().message(), HasSubstr("charts[2].split: split is another name for series"));
+  d = Parse(R"(title: Split
+charts:
+  - { title: Streams, kind: line, sql: "SELECT day, stream, n FROM t", x: day, split: stream, y: n, top: 3, time: day }
+)");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->charts[0].series, "stream");
+  const std::string base = "SELECT * FROM (SELECT day, stream, n FROM t) _chart WHERE \"day\" >= $1 ORDER BY \"day\"";
+  ChartQuery q = d->charts[0].Query({true, 0, std::nullopt});
+  EXPECT_EQ(q.sql,
+            "SELECT \"_x\" AS \"day\", \"_l\" AS \"stream\", sum(\"_y\") AS \"n\" FROM (SELECT \"day\" AS \"_x\", "
+            "CASE WHEN \"stream\" IN (SELECT \"stream\" FROM (" +
+                base +
+                ") _top GROUP BY \"stream\" ORDER BY sum(\"n\") DESC, \"stream\" LIMIT 3) THEN CAST(\"stream\" AS "
+                "VARCHAR) ELSE 'other' END AS \"_l\", \"n\" AS \"_y\" FROM (" +
+                base + ") _b) _split GROUP BY ALL ORDER BY \"_x\", \"_l\"");
+  EXPECT_EQ(q.params.size(), 1u);  // $1 twice, one value
+}
+
 TEST(DashboardConfigTest, EveryErrorHasFileLineColumnAndField) {
   auto d = Parse(R"(title: Broken
 colour: red

@@ -277,6 +277,22 @@ TEST_F(DashboardRoutesTest, AnEditedFileIsReloadedAndABrokenOneKeepsItsLastGoodV
   EXPECT_THAT(def, HasSubstr("\"reload_error\":\"\"}"));
 }
 
+TEST_F(DashboardRoutesTest, SplitShowsTheTopValuesOfTheRangeAndTheRestAsOther) {
+  std::ofstream(dir_ / "dashboards" / "split.yaml") << R"(title: Split
+charts:
+  - { title: Top stream, kind: line, sql: "SELECT day, stream, n FROM daily", x: day, split: stream, y: n, top: 1, time: day }
+)";
+  ASSERT_TRUE(Start("").ok());
+  // b (5 + 7) beats a (3 + 4) over all rows; from 2026-11-02 on, a (4) and b (7) still, so b again.
+  EXPECT_THAT(Get("/api/dashboards/split/charts/0").second,
+              HasSubstr("\"rows\":[\n[\"2026-11-01\",\"b\",5],\n[\"2026-11-01\",\"other\",3],\n"
+                        "[\"2026-11-02\",\"other\",4],\n[\"2026-11-03\",\"b\",7]]"));
+  // Up to 2026-11-02 (exclusive of 11-03) a has 7 and b 5: the top follows the range.
+  EXPECT_THAT(Get("/api/dashboards/split/charts/0?to=2026-11-03").second,
+              HasSubstr("\"rows\":[\n[\"2026-11-01\",\"a\",3],\n[\"2026-11-01\",\"other\",5],\n"
+                        "[\"2026-11-02\",\"a\",4]]"));
+}
+
 TEST_F(DashboardRoutesTest, AnInvalidDashboardFailsTheStart) {
   std::ofstream(dir_ / "dashboards" / "bad.yaml")
       << "title: Bad\ncharts:\n  - { title: x, kind: line, sql: SELECT 1 }\n";

@@ -52,6 +52,8 @@ class SqlDialect {
   virtual std::string MinusMicros(const std::string& ts_expr, int64_t micros) const = 0;
   // `expr` (a date or a timestamp) as a timestamp, so it compares with a bound timestamp parameter.
   virtual std::string AsTimestamp(const std::string& expr) const { return expr; }
+  // `expr` as text.
+  virtual std::string ToText(const std::string& expr) const { return "CAST(" + expr + " AS VARCHAR)"; }
   virtual std::string ApproxDistinct(const std::string& expr) const = 0;
   virtual std::string CountIf(const std::string& predicate) const = 0;
   // The GROUP BY clause of a query whose first `keys` select expressions are `key_exprs`.

@@ -302,7 +302,9 @@ TEST_P(ConformanceTest, DashboardChartsShowWhatSluiceQueryReturnsAndTheQueryApiR
         "  - { title: per ts, kind: bar, sql: \"SELECT ts, count(*) AS c FROM raw_ev GROUP BY ts\", x: ts, y: c, "
         "time: ts }\n"
         "  - { title: per day, kind: bar, sql: \"SELECT CAST(ts AS DATE) AS day, count(*) AS c FROM raw_ev GROUP BY "
-        "CAST(ts AS DATE)\", x: day, y: c, time: day }\n");
+        "CAST(ts AS DATE)\", x: day, y: c, time: day }\n"
+        "  - { title: top n, kind: bar, sql: \"SELECT ts, n, count(*) AS c FROM raw_ev GROUP BY ts, n\", x: ts, "
+        "split: n, y: c, top: 2, time: ts }\n");
   std::string config = Config("server: { listen: 127.0.0.1:" + std::to_string(port) +
                               " }\ndashboards: dashboards\nstreams:\n  ev:\n    event_time: ts\n"
                               "    schema: { ts: timestamp, n: int64 }\n    sources: [ { kind: file, path: in } ]\n");
@@ -321,7 +323,10 @@ TEST_P(ConformanceTest, DashboardChartsShowWhatSluiceQueryReturnsAndTheQueryApiR
            {"1?to=2026-11-01T10:00:00Z", "\"rows\":[]"},
            {"2?from=2026-11-01&to=2026-11-02", ",50]]"},
            {"2?from=2026-11-01T00:00:01Z", "\"rows\":[]"},
-           {"2?range=all", ",50]]"}}) {
+           {"2?range=all", ",50]]"},
+           // split + top: n = 0 and 1 (ties go to the smaller value), the three others summed.
+           {"3?from=2026-11-01",
+            "\"0\",10],\n[\"2026-11-01 10:00:00\",\"1\",10],\n[\"2026-11-01 10:00:00\",\"other\",30]]"}}) {
     auto ranged = HttpGet(port, "/api/dashboards/d/charts/" + query);
     EXPECT_EQ(ranged.first, 200) << query << ": " << ranged.second;
     EXPECT_NE(ranged.second.find(rows), std::string::npos) << query << ": " << ranged.second;

@@ -288,8 +288,11 @@ try {
     fs.writeFileSync(file, original);
     await page.click('#refresh-now');
     await page.waitForSelector('#reload-error', { state: 'hidden' });
+    // The page draws the fixed file's two charts (the banner goes first, then the grid is drawn anew).
+    await page.waitForFunction(() => document.querySelectorAll('.chart').length === 2);
     await waitCharts(page);
-    assert.equal(await page.$$eval('.chart', (cs) => cs.length), 2);
+    assert.deepEqual(await page.$$eval('.chart h2', (hs) => hs.map((h) => h.textContent)),
+                     ['Broken on purpose', 'Events loaded']);
   });
 
   await check('forgetting the token asks for it again', async () => {

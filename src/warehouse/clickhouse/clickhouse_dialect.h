@@ -31,6 +31,7 @@ class ClickHouseDialect final : public SqlDialect {
   // `ts_expr` minus whole seconds (DateTime arithmetic is in seconds; 18.16 has no sub-second timestamps).
   // 18.16 compares a Date with a DateTime as their numbers (days against seconds).
   std::string AsTimestamp(const std::string& expr) const override { return "toDateTime(" + expr + ")"; }
+  std::string ToText(const std::string& expr) const override { return "toString(" + expr + ")"; }
   std::string MinusMicros(const std::string& ts_expr, int64_t micros) const override {
     return "(" + ts_expr + " - " + std::to_string(micros / 1'000'000) + ")";
   }
