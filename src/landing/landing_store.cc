@@ -1,13 +1,8 @@
 #include "landing/landing_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 
 #include "core/record_parser.h"
 #include "core/time.h"
@@ -52,40 +47,6 @@ Result<std::string> ZstdDecompress(std::string_view data) {
   }
   ZSTD_freeDStream(ds);
   return out;
-}
-
-Status WriteFileAtomic(const std::string& path, std::string_view data) {
-  std::filesystem::path p(path);
-  std::error_code ec;
-  std::filesystem::create_directories(p.parent_path(), ec);
-  if (ec) return Status::Io("cannot create " + p.parent_path().string() + ": " + ec.message());
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Io("cannot create " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return Status::Io("cannot write " + tmp + ": " + std::strerror(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return Status::Io("cannot fsync " + tmp + ": " + std::strerror(errno));
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return Status::Io("cannot rename to " + path + ": " + std::strerror(errno));
-  // The rename is durable only once the folder's entry is on disk.
-  int dfd = ::open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
 }
 
 Result<std::string> LandingStore::Land(const Batch& batch) const {

@@ -41,9 +41,6 @@ class LandingStore {
 // The landing store a config names (OpenObjectStore).
 inline LandingStore OpenLandingStore(const Config& config) { return LandingStore(OpenObjectStore(config)); }
 
-// Writes `data` to `path` atomically and durably (temp file, fsync, rename, fsync of the folder).
-Status WriteFileAtomic(const std::string& path, std::string_view data);
-
 // zstd-compresses `data` at a fast level.
 std::string ZstdCompress(std::string_view data, int level = 1);
 // Decompresses a whole zstd stream (one or more frames).
