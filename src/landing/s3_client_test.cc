@@ -4,18 +4,13 @@
 // access key id, S3RVER.
 #include "landing/s3_client.h"
 
-#include <arpa/inet.h>
+#include "landing/s3rver_test_server.h"
+
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <regex>
 #include <string>
 #include <thread>
@@ -23,73 +18,24 @@
 namespace sluice {
 namespace {
 
-namespace fs = std::filesystem;
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool Accepts(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
 class S3rverTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const fs::path script = fs::path(SLUICE_SOURCE_DIR) / "tests/s3rver/node_modules/s3rver/bin/s3rver.js";
-    ASSERT_TRUE(fs::exists(script)) << script << " is missing: scripts/setup installs it (npm ci in tests/s3rver)";
-    dir_ = new fs::path(fs::temp_directory_path() / ("sluice-s3rver-" + std::to_string(getpid())));
-    fs::create_directories(*dir_);
-    port_ = FreePort();
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string port = std::to_string(port_);
-      // s3rver encrypts ListObjectsV2 continuation tokens with DES, which Node 17+ (OpenSSL 3) only offers
-      // through the legacy provider: without it every truncated listing is a 500.
-      execlp("node", "node", "--openssl-legacy-provider", script.c_str(), "--directory", dir_->c_str(), "--address",
-             "127.0.0.1", "--port", port.c_str(), "--silent", "--configure-bucket", "landing",
-             static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    ASSERT_GT(pid_, 0);
-    for (int i = 0; i < 200 && !Accepts(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_TRUE(Accepts(port_)) << "s3rver did not start on port " << port_;
+    server_ = new testing::S3rverProcess();
+    Status st = server_->Start(SLUICE_SOURCE_DIR, {"landing"});
+    ASSERT_TRUE(st.ok()) << st.ToString();
     setenv("SLUICE_TEST_S3_KEY", "S3RVER", 1);
     setenv("SLUICE_TEST_S3_SECRET", "S3RVER", 1);
   }
 
   static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (dir_) {
-      std::error_code ec;
-      fs::remove_all(*dir_, ec);
-      delete dir_;
-      dir_ = nullptr;
-    }
+    delete server_;  // stops it by its PID and removes its folder
+    server_ = nullptr;
   }
 
   static S3ClientOptions Options(const std::string& bucket = "landing") {
     S3ClientOptions o;
-    o.endpoint = "http://127.0.0.1:" + std::to_string(port_);
+    o.endpoint = server_->endpoint();
     o.bucket = bucket;
     o.access_key_env = "SLUICE_TEST_S3_KEY";
     o.secret_key_env = "SLUICE_TEST_S3_SECRET";
@@ -98,9 +44,7 @@ class S3rverTest : public ::testing::Test {
     return o;
   }
 
-  static inline pid_t pid_ = -1;
-  static inline int port_ = 0;
-  static inline fs::path* dir_ = nullptr;
+  static inline testing::S3rverProcess* server_ = nullptr;
 };
 
 TEST_F(S3rverTest, PutThenGetAndHeadReturnTheBytes) {
@@ -171,7 +115,7 @@ TEST_F(S3rverTest, RequestsCarryAWellFormedSigV4Authorization) {
   ASSERT_TRUE(s3.PutObject("auth/k", "v").ok());
   const S3Exchange last = s3.last_exchange();
   EXPECT_EQ(last.method, "PUT");
-  EXPECT_EQ(last.url, "http://127.0.0.1:" + std::to_string(port_) + "/landing/auth/k");
+  EXPECT_EQ(last.url, server_->endpoint() + "/landing/auth/k");
   std::string authorization, amz_date;
   for (const auto& [name, value] : last.request_headers) {
     if (name == "Authorization") authorization = value;
@@ -198,7 +142,7 @@ TEST_F(S3rverTest, MissingCredentialsAreInvalidAndNameTheVariablesNotTheValues) 
 
 TEST(S3Client, AServerThatIsNotThereIsRetriedThenRetry) {
   S3ClientOptions o;
-  o.endpoint = "http://127.0.0.1:" + std::to_string(FreePort());  // nothing listens there
+  o.endpoint = "http://127.0.0.1:" + std::to_string(testing::S3rverProcess::FreePort());  // nothing listens there
   o.bucket = "b";
   o.access_key_env = "SLUICE_TEST_S3_KEY2";
   o.secret_key_env = "SLUICE_TEST_S3_KEY2";
