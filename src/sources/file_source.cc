@@ -16,7 +16,34 @@ namespace sluice {
 namespace {
 constexpr size_t kChunk = 4 << 20;
 constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 }  // namespace
+
+bool FileSource::NameOrder(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (IsDigit(a[i]) && IsDigit(b[j])) {
+      // Compare the whole runs of digits as numbers: leading zeros skipped, then longer is larger.
+      size_t ie = i, je = j;
+      while (ie < a.size() && IsDigit(a[ie])) ++ie;
+      while (je < b.size() && IsDigit(b[je])) ++je;
+      size_t is = i, js = j;
+      while (is + 1 < ie && a[is] == '0') ++is;
+      while (js + 1 < je && b[js] == '0') ++js;
+      if (ie - is != je - js) return ie - is < je - js;
+      if (int c = a.compare(is, ie - is, b, js, je - js); c != 0) return c < 0;
+      i = ie;
+      j = je;
+      continue;
+    }
+    if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+    ++i;
+    ++j;
+  }
+  if (a.size() - i != b.size() - j) return a.size() - i < b.size() - j;
+  return a < b;  // equal as numbers ("07" and "7"): any fixed order
+}
 
 std::vector<std::string> FileSource::Expand(const std::string& pattern) {
   std::vector<std::string> files;
@@ -32,7 +59,7 @@ std::vector<std::string> FileSource::Expand(const std::string& pattern) {
           files.push_back(std::filesystem::absolute(g.gl_pathv[i]).lexically_normal().string());
     globfree(&g);
   }
-  std::sort(files.begin(), files.end());
+  std::sort(files.begin(), files.end(), NameOrder);
   return files;
 }
 
@@ -146,7 +173,7 @@ Status FileSource::Read(Batch& batch, RecordParser& parser, const BatchCut& cut,
     }
     // Follow mode: a file that stopped growing may be followed by a newer one.
     bool newer = false;
-    for (const auto& f : Expand(config_->path)) newer |= (f > current_ && !finished_.count(f));
+    for (const auto& f : Expand(config_->path)) newer |= (NameOrder(current_, f) && !finished_.count(f));
     if (newer && begin_ == end_) {
       finished_.insert(current_);
       reader_.reset();

@@ -1,7 +1,9 @@
 // FileSource: reads NDJSON records from files (plain, .gz or .zst): one file, a directory (its files, sorted)
 // or a glob. Each file is a partition; the offset is the byte offset of a record's line (in decompressed
-// bytes), so the checkpoint "file + byte offset" resumes exactly. In follow mode it keeps reading files as
-// they grow and picks up new files that match.
+// bytes), so the checkpoint "file + byte offset" resumes exactly. Files are read in name order with runs of
+// digits compared as numbers (part-9 before part-10), so numbered files need no zero padding. In follow mode
+// it keeps reading files as they grow and picks up new files that match; a followed file is left for good
+// once it stopped growing and a file after it in that order has appeared (writers move on to the next name).
 // Thread-safety: driven by one thread; Stop() from any.
 #pragma once
 
@@ -25,8 +27,10 @@ class FileSource : public Source {
   void Rejected(const Batch& batch) override;
   std::vector<std::string> Held() const override { return {config_->path}; }
 
-  // The files the configured path names now, sorted.
+  // The files the configured path names now, in NameOrder.
   static std::vector<std::string> Expand(const std::string& pattern);
+  // File names with runs of digits compared as numbers: "live9" < "live10" < "live10b".
+  static bool NameOrder(const std::string& a, const std::string& b);
 
  private:
   // Opens the next unfinished file; false when there is none right now.
