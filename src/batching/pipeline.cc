@@ -314,6 +314,7 @@ void Pipeline::CountLate(Batch& batch) {
 void Pipeline::RunLoader() {
   while (true) {
     Pending p;
+    int64_t taken_at = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
       queue_cv_.wait(lock, [&] { return !queue_.empty() || (stopping_ && running_sources_ == 0) || !error_.ok(); });
@@ -327,6 +328,7 @@ void Pipeline::RunLoader() {
         return;
       }
       p = std::move(queue_.front());
+      taken_at = NowMicros();
       // Stays visible in queue_ (as a moved-from slot) until loaded, so RunSource's settle-wait is right.
     }
     Batch& b = *p.batch;
@@ -399,6 +401,7 @@ void Pipeline::RunLoader() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       queue_.pop_front();
+      drain_.Drained(NowMicros() - taken_at);
       metrics_.Set("sluice_queue_depth", "", static_cast<int64_t>(queue_.size()));
       queue_cv_.notify_all();
       idle = queue_.empty();
@@ -411,64 +414,51 @@ void Pipeline::RunLoader() {
   }
 }
 
-Result<IngestReport> Pipeline::Ingest(const std::string& stream_name, std::string_view body) {
+HttpGroupCommit* Pipeline::HttpGroups(const std::string& stream_name) {
+  std::lock_guard<std::mutex> lock(http_mu_);
+  auto it = http_groups_.find(stream_name);
+  if (it != http_groups_.end()) return it->second.get();
   const StreamConfig* stream = config_.FindStream(stream_name);
   const SourceConfig* http = nullptr;
   if (stream)
     for (const auto& sc : stream->sources)
       if (sc.kind == "http") http = &sc;
-  if (!http) return Status::NotFound("no stream '" + stream_name + "' with an http source");
-  if (queue_depth() >= kMaxQueued) return Status::Retry("pipeline is behind; retry later");
+  if (!http) return nullptr;
+  BatchConfig limits = stream->batch;
+  limits.max_records = warehouse_.BatchRecordsFor(limits.max_records);
+  auto enqueue = [this](std::unique_ptr<Batch> batch) { return Enqueue(std::move(batch), nullptr, true); };
+  auto checkpoint = [this, source = http->name]() -> Result<int64_t> {
+    std::lock_guard<std::mutex> wlock(warehouse_mu_);
+    ASSIGN_OR_RETURN(auto cps, warehouse_.Checkpoints(source));
+    auto cp = cps.find(http_partition_);
+    return cp == cps.end() ? 0 : cp->second;
+  };
+  auto group = std::make_unique<HttpGroupCommit>(stream, http, http_partition_, limits, std::move(enqueue),
+                                                 std::move(checkpoint), metrics_);
+  return http_groups_.emplace(stream_name, std::move(group)).first->second.get();
+}
+
+Result<IngestReport> Pipeline::Ingest(const std::string& stream_name, std::string_view body) {
+  HttpGroupCommit* groups = HttpGroups(stream_name);
+  if (!groups) return Status::NotFound("no stream '" + stream_name + "' with an http source");
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return Status::Retry("pipeline is stopping");
-  }
-  auto batch = std::make_unique<Batch>(stream);
-  batch->source = http->name;
-  RecordParser parser(stream);
-  uint32_t part = batch->PartitionIndex(http_partition_);
-  std::future<Result<LoadOutcome>> fut;
-  IngestReport report_out;
-  {
-    // Sequence numbers are allocated and queued in one step so batches commit in sequence order.
-    std::lock_guard<std::mutex> lock(http_mu_);
-    auto it = http_next_.find(http->name);
-    if (it == http_next_.end()) {
-      std::lock_guard<std::mutex> wlock(warehouse_mu_);
-      ASSIGN_OR_RETURN(auto cps, warehouse_.Checkpoints(http->name));
-      it = http_next_.emplace(http->name, cps.count(http_partition_) ? cps[http_partition_] : 0).first;
+    // Refused only when the loader is really behind: while there is room, a body joins the open group
+    // (or opens one), and a group that finds the queue full when its turn comes waits for room.
+    if (queue_.size() >= kMaxQueued) {
+      metrics_.Add("sluice_http_refused_total", "", 1);
+      return Status::Retry("pipeline is behind; retry later");
     }
-    int64_t seq = it->second;
-    size_t pos = 0;
-    while (pos < body.size()) {
-      size_t nl = body.find('\n', pos);
-      if (nl == std::string_view::npos) nl = body.size();
-      std::string_view line = body.substr(pos, nl - pos);
-      pos = nl + 1;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-      batch->landing_data.append(line);
-      batch->landing_data += '\n';
-      parser.Parse(line, part, seq, seq + 1, *batch);
-      ++seq;
-    }
-    if (batch->empty()) return IngestReport{};
-    const std::string labels = StreamLabel(stream->name, http->name);
-    metrics_.Add("sluice_records_read_total", labels, batch->read_records);
-    metrics_.Add("sluice_bytes_read_total", labels, batch->read_bytes);
-    IngestReport report{batch->id, static_cast<int64_t>(batch->rows()),
-                        static_cast<int64_t>(batch->dead_letters.size())};
-    ASSIGN_OR_RETURN(fut, Enqueue(std::move(batch), nullptr, true));
-    it->second = seq;
-    report_out = std::move(report);
   }
-  auto outcome = fut.get();  // answered once the batch holding this body is committed
-  if (!outcome.ok()) {
-    std::lock_guard<std::mutex> lock(http_mu_);
-    http_next_.erase(http->name);  // re-read the checkpoint next time
-    return outcome.status();
-  }
-  return report_out;
+  return groups->Add(body);
+}
+
+int64_t Pipeline::RetryAfterSeconds() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The batches that must leave before one more fits.
+  size_t over = queue_.size() >= kMaxQueued ? queue_.size() - kMaxQueued + 1 : 1;
+  return drain_.SecondsFor(over);
 }
 
 Status Pipeline::WithWarehouse(const std::function<Status(Warehouse&)>& fn) {

@@ -3,8 +3,8 @@
 // One thread per file/kafka source reads and parses records into a Batch until BatchCut says cut, lands it,
 // and queues it; one loader thread owns the warehouse and commits batches in queue order. The queue is
 // bounded, so a source that outruns the warehouse waits (back-pressure) instead of growing memory. HTTP
-// bodies come in through Ingest(), which answers only after its batch committed, or refuses with Retry (503)
-// when the queue is full.
+// bodies come in through Ingest(): bodies arriving together share one batch (http_group_commit.h), each is
+// answered only after that batch committed, and a body is refused with Retry (503) when the queue is full.
 // Thread-safety: Start/Stop/Wait from the owning thread; Ingest, WithWarehouse and the accessors from any.
 #pragma once
 
@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "batching/drain_rate.h"
+#include "batching/http_group_commit.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/work_leases.h"
@@ -35,13 +37,6 @@ struct PipelineOptions {
   WorkLeases* leases = nullptr;  // file sources run only while their lease "source:<name>" is held
 };
 
-// What happened to one HTTP body.
-struct IngestReport {
-  std::string batch_id;
-  int64_t loaded = 0;
-  int64_t dead = 0;
-};
-
 class Pipeline {
  public:
   Pipeline(const Config& config, Warehouse& warehouse, Metrics& metrics, PipelineOptions options = {});
@@ -55,9 +50,13 @@ class Pipeline {
   // Joins all threads; returns the first error that stopped the pipeline, or Ok.
   Status Wait();
 
-  // Loads an NDJSON body for `stream` received over HTTP as one batch; returns when it is committed.
-  // NotFound for an unknown stream; Retry when the pipeline is behind (the client should back off).
+  // Loads an NDJSON body for `stream` received over HTTP, in one batch with the bodies that arrive with it
+  // (HttpGroupCommit); returns when that batch is committed, with this body's counts. NotFound for an
+  // unknown stream; Retry when the loader's queue is full (the client should back off RetryAfterSeconds()).
   Result<IngestReport> Ingest(const std::string& stream, std::string_view body);
+  // Seconds until the loader's queue has room, at its measured drain rate (at least 1): a refused HTTP
+  // client's Retry-After.
+  int64_t RetryAfterSeconds();
 
   // Runs `fn` with the warehouse while no batch is being loaded (queries, status).
   Status WithWarehouse(const std::function<Status(Warehouse&)>& fn);
@@ -99,6 +98,8 @@ class Pipeline {
   Result<std::future<Result<LoadOutcome>>> Enqueue(std::unique_ptr<Batch> batch, Source* source, bool wait_for_room);
   void Fail(const Status& status);
   void CountLate(Batch& batch);
+  // The group commit of `stream`'s http source, created on first use; null when it has none.
+  HttpGroupCommit* HttpGroups(const std::string& stream);
 
   const Config& config_;
   Warehouse& warehouse_;
@@ -118,9 +119,10 @@ class Pipeline {
   Status error_;
   std::map<std::string, int64_t> min_epoch_;    // source -> batches of older epochs are stale
   std::map<std::string, int64_t> max_event_us_; // stream -> newest event time loaded (watermark base)
-  std::map<std::string, int64_t> http_next_;    // http source -> next sequence number
   std::set<std::string> in_flight_ids_;         // batches landing, queued or loading in this process
-  std::mutex http_mu_;                          // orders HTTP sequence allocation with enqueueing
+  DrainRate drain_;                             // how fast the loader empties the queue (Retry-After)
+  std::mutex http_mu_;                          // guards http_groups_
+  std::map<std::string, std::unique_ptr<HttpGroupCommit>> http_groups_;  // stream -> its http group commit
   std::mutex warehouse_mu_;
 };
 

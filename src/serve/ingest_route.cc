@@ -23,11 +23,12 @@ const SourceConfig* HttpSource(const StreamConfig* stream) {
   return http;
 }
 
-void Answer(httplib::Response& res, const Result<IngestReport>& r) {
+void Answer(httplib::Response& res, const Result<IngestReport>& r, Pipeline& pipeline) {
   if (!r.ok()) {
     if (r.status().IsNotFound()) return SendJsonError(res, 404, r.status().message());
     if (r.status().IsRetry()) {
-      res.set_header("Retry-After", "1");
+      // When the queue will have room, at the rate the loader has been emptying it.
+      res.set_header("Retry-After", std::to_string(pipeline.RetryAfterSeconds()));
       return SendJsonError(res, 503, r.status().message());
     }
     return SendJsonError(res, 500, r.status().message());
@@ -100,7 +101,7 @@ void RegisterIngestRoute(httplib::Server& srv, const Config& config, Pipeline& p
                                " is over the limit of " + std::to_string(limit) + " bytes of stream '" + stream +
                                "' (its http source's max_body)");
     if (!decoded.ok()) return SendJsonError(res, 400, decoded.message());
-    Answer(res, pipeline.Ingest(stream, body));
+    Answer(res, pipeline.Ingest(stream, body), pipeline);
   });
 }
 

@@ -1,10 +1,11 @@
 // The ingest route of `sluice run` (registered by Server):
 //   POST /ingest/<stream>   the body is NDJSON whatever its Content-Type (curl's default form type, Python's,
 //                           multipart: all read as raw bytes); Content-Encoding gzip or zstd is decoded, any
-//                           other encoding is 415. Answers after the batch holding it committed:
+//                           other encoding is 415. Bodies arriving together share a batch (group commit);
+//                           each is answered after that batch committed, with its own counts:
 //                           {"batch_id":..,"loaded":n,"dead_lettered":n}; 413 when the body, decoded, passes the
-//                           stream's http source max_body; 503 when the pipeline is behind (with Retry-After);
-//                           404 for a stream without an http source.
+//                           stream's http source max_body; 503 when the loader's queue is full, with Retry-After
+//                           from the queue's drain rate; 404 for a stream without an http source.
 // The body is decoded as it arrives, so memory stays within max_body even for a small gzip that inflates to
 // gigabytes.
 // Thread-safety: handlers run on the server's pool; Pipeline::Ingest is thread-safe.
