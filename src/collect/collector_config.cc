@@ -110,9 +110,20 @@ void ReadHttpJson(ConfigReader& r, const YAML::Node& n, const std::string& path,
         f.type = kv.second.as<std::string>();
         f.path = "$." + f.name;
       } else if (kv.second.IsMap()) {
-        r.CheckKeys(kv.second, fpath, {"path", "type"});
+        r.CheckKeys(kv.second, fpath, {"path", "type", "value"});
         f.path = r.String(kv.second, "path", fpath).value_or("$." + f.name);
-        f.type = r.String(kv.second, "type", fpath, true).value_or("string");
+        // A value is text unless said otherwise; a path's type must be given.
+        f.type = r.String(kv.second, "type", fpath, !kv.second["value"].IsDefined()).value_or("string");
+        if ((f.value = r.String(kv.second, "value", fpath))) {
+          if (kv.second["path"].IsDefined())
+            r.Error(kv.second["value"], JoinPath(fpath, "value"), "set path (from each row) or value, not both");
+          for (const std::string& used : TemplateNames(*f.value)) {
+            if (used == "date" || (h.vars.count(used) && h.vars[used].find("{{env.") == std::string::npos)) continue;
+            // An env var is how secrets reach a config: it must not become a column.
+            r.Error(kv.second["value"], JoinPath(fpath, "value"),
+                    "value may use only {{date}} and vars without env, not {{" + used + "}}");
+          }
+        }
       } else {
         r.Error(kv.second, fpath, "expected a type or {path: $.a.b, type: T}");
         continue;
@@ -120,7 +131,11 @@ void ReadHttpJson(ConfigReader& r, const YAML::Node& n, const std::string& path,
       if (!IsType(f.type))
         r.Error(kv.second.IsMap() ? kv.second["type"] : kv.second, fpath,
                 "unknown type '" + f.type + "' (expected int64, string, float64, bool, timestamp, date or json)");
-      if (std::string why = JsonPathError(f.path); !why.empty()) r.Error(kv.second, fpath, why);
+      if (std::string why = JsonPathError(f.path); !why.empty() && !f.value) r.Error(kv.second, fpath, why);
+      for (const std::string& used : f.value ? std::vector<std::string>{} : TemplateNames(f.path)) {
+        if (used != "date" && !h.vars.count(used))
+          r.Error(kv.second, fpath, "a path may use only {{date}} and vars, not {{" + used + "}}");
+      }
       h.fields.push_back(std::move(f));
     }
   }

@@ -35,6 +35,9 @@ struct HttpJsonField {
   std::string name;
   std::string path;  // "$.a.b" relative to the row
   std::string type;  // int64 | string | float64 | bool | timestamp | date | json
+  // Set instead of path: the same value in every row, a template of {{date}} and vars expanded per run. For
+  // what the API leaves out of its rows: the day of a snapshot (so the key can hold it), the package asked for.
+  std::optional<std::string> value;
 };
 
 // A request header: a literal value, or `prefix` + the value of env var `env` read at run time (a secret

@@ -248,6 +248,13 @@ Result<HttpHeaders> HttpJsonHeaders(const HttpJsonCollectorConfig& config) {
   return out;
 }
 
+Result<std::vector<json>> SelectRows(const json& page, const HttpJsonCollectorConfig& config) {
+  ASSIGN_OR_RETURN(std::vector<json> selected, JsonPathSelect(page, config.rows));
+  // `$.items` naming an array means its elements, as `$.items[*]` does.
+  if (selected.size() == 1 && selected[0].is_array()) selected = selected[0].get<std::vector<json>>();
+  return selected;
+}
+
 Result<CollectorOutput> CollectHttpJson(HttpClient& client, const HttpJsonCollectorConfig& config,
                                         const std::string& run_id, TimePoint collected_at) {
   const std::string date = SqlDate(collected_at);
@@ -265,6 +272,20 @@ Result<CollectorOutput> CollectHttpJson(HttpClient& client, const HttpJsonCollec
   std::vector<json>& rows = out.rows[config.table];
   const std::string stamp = SqlTimestamp(collected_at);
   int64_t unconverted = 0;
+  // Fields with a value: the same in every row of the run. Paths may name a member by a var
+  // ($.analytics.install['30d']['{{formula}}']).
+  std::vector<json> constants(config.fields.size());
+  std::vector<std::string> paths(config.fields.size());
+  for (size_t i = 0; i < config.fields.size(); ++i) {
+    const HttpJsonField& f = config.fields[i];
+    if (!f.value) {
+      ASSIGN_OR_RETURN(paths[i], ExpandTemplate(f.path, date, config.vars));
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string text, ExpandTemplate(*f.value, date, config.vars));
+    constants[i] = ConvertJsonValue(text, f.type);
+    if (constants[i].is_null()) ++unconverted;
+  }
   int page_no = 0;
   for (const HttpResponse& page : fetched.pages) {
     ++page_no;
@@ -276,14 +297,16 @@ Result<CollectorOutput> CollectHttpJson(HttpClient& client, const HttpJsonCollec
       break;
     }
     ++out.parts_ok;
-    const json& doc = *parsed;
-    ASSIGN_OR_RETURN(std::vector<json> selected, JsonPathSelect(doc, config.rows));
-    // `$.items` naming an array means its elements, as `$.items[*]` does.
-    if (selected.size() == 1 && selected[0].is_array()) selected = selected[0].get<std::vector<json>>();
+    ASSIGN_OR_RETURN(std::vector<json> selected, SelectRows(*parsed, config));
     for (const json& item : selected) {
       json row = json::object();
-      for (const HttpJsonField& f : config.fields) {
-        ASSIGN_OR_RETURN(std::vector<json> found, JsonPathSelect(item, f.path));
+      for (size_t i = 0; i < config.fields.size(); ++i) {
+        const HttpJsonField& f = config.fields[i];
+        if (f.value) {
+          row[f.name] = constants[i];
+          continue;
+        }
+        ASSIGN_OR_RETURN(std::vector<json> found, JsonPathSelect(item, paths[i]));
         json raw = found.empty() ? json() : found.size() == 1 ? found[0] : json(found);
         json value = ConvertJsonValue(raw, f.type);
         if (value.is_null() && !raw.is_null()) ++unconverted;

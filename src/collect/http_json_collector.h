@@ -2,7 +2,9 @@
 // A run GETs `url` (templated: {{date}} is the run's slot date, UTC, YYYY-MM-DD; {{env.NAME}} an environment
 // variable; {{name}} an entry of `vars`), follows pages (`Link: rel="next"` or a next-URL field), takes the
 // rows at the `rows` JSON path of each page, and maps each row to columns by `fields` (a JSON path relative
-// to the row and a type). Rows are upserted by `key`, so re-running a day changes nothing.
+// to the row, which may hold {{date}} and vars, and a type; or a `value` template of {{date}} and vars that is
+// the same in every row: a snapshot's day, so that `key` can hold it). Rows are upserted by `key`, so
+// re-running a day changes nothing.
 // JSON paths: `$` (the document), `.name` or `['name']` (a member), `[N]` (an element), `[*]` (every
 // element, flattening). `$.items` that names an array yields its elements as the rows; an object yields one
 // row.
@@ -46,6 +48,9 @@ KeyedTable HttpJsonTable(const HttpJsonCollectorConfig& config);
 
 // Headers to send: literal values and env-var values (NotFound naming the variable when one is unset).
 Result<HttpHeaders> HttpJsonHeaders(const HttpJsonCollectorConfig& config);
+
+// The row objects `config.rows` selects in one page (an array it names yields its elements).
+Result<std::vector<nlohmann::json>> SelectRows(const nlohmann::json& page, const HttpJsonCollectorConfig& config);
 
 // Runs one collection: rows of `config.table` stamped with `run_id` and `collected_at`, whose UTC date is
 // {{date}}. The output also carries the table's DDL and key, so the loader can create and upsert it.

@@ -161,6 +161,75 @@ TEST_F(HttpJsonCollectorTest, TopLevelArrayWithLinkPagination) {
   EXPECT_EQ(out->tables["items"].key, std::vector<std::string>{"id"});
 }
 
+// A snapshot API (totals as of now, no date in the body) keyed by the run's day, with the package asked for
+// as a column: `value:` fields are the same in every row.
+TEST_F(HttpJsonCollectorTest, ValueFieldsStampEveryRowWithTheDayAndAVar) {
+  server_.server().Get("/api/packages/nebula3-python/recent", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"data":{"last_day":12,"last_week":80,"last_month":350},"package":"nebula3-python"})",
+                    "application/json");
+  });
+  ASSERT_TRUE(server_.Start());
+  CollectorConfig c = ReadOne(R"(collectors:
+  pypi_recent:
+    kind: http_json
+    url: "/api/packages/{{package}}/recent"
+    vars: { package: nebula3-python, period: last_week }
+    rows: $.data
+    fields:
+      day: { value: "{{date}}", type: date }
+      package: { value: "{{package}}" }
+      last_day: int64
+      last_month: int64
+      chosen: { path: "$['{{period}}']", type: int64 }
+    key: [day, package]
+)");
+  ASSERT_EQ(c.http_json.fields.size(), 5u);
+  EXPECT_EQ(c.http_json.fields[0].value, "{{date}}");
+  EXPECT_EQ(c.http_json.fields[1].type, "string");
+  HttpClientOptions o;
+  o.base_url = server_.base_url();
+  o.clock = &clock_;
+  HttpClient client(o);
+  auto out = CollectHttpJson(client, c.http_json, "pypi_recent/r1", At("2024-09-02T03:00:00Z"));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->rows["pypi_recent"].size(), 1u);
+  const json& row = out->rows["pypi_recent"][0];
+  EXPECT_EQ(row["day"], "2024-09-02");
+  EXPECT_EQ(row["package"], "nebula3-python");
+  EXPECT_EQ(row["last_month"], 350);
+  EXPECT_EQ(row["chosen"], 80);  // the path named its member by a var
+  EXPECT_TRUE(out->notes.empty());
+}
+
+TEST(HttpJsonConfigTest, ValueFieldErrorsNameFileLineAndField) {
+  auto c = ReadCollectors(YAML::Load(R"(collectors:
+  a:
+    kind: http_json
+    url: /x
+    fields:
+      day: { value: "{{date}}", path: $.day, type: date }
+      secret: { value: "{{env.SECRET_KEY}}" }
+      pkg: { value: "{{nope}}" }
+      n: { path: "$['{{env.SECRET_KEY}}']", type: int64 }
+)")["collectors"], "sluice.yaml");
+  ASSERT_FALSE(c.ok());
+  const std::string m = c.status().message();
+  EXPECT_NE(m.find("sluice.yaml:6:"), std::string::npos) << m;
+  EXPECT_NE(m.find("collectors.a.fields.day.value: set path (from each row) or value, not both"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("sluice.yaml:7:"), std::string::npos) << m;
+  EXPECT_NE(m.find("collectors.a.fields.secret.value: value may use only {{date}} and vars without env, not {{env.SECRET_KEY}}"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("collectors.a.fields.pkg.value: value may use only {{date}} and vars without env, not {{nope}}"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("sluice.yaml:9:"), std::string::npos) << m;
+  EXPECT_NE(m.find("collectors.a.fields.n: a path may use only {{date}} and vars, not {{env.SECRET_KEY}}"),
+            std::string::npos)
+      << m;
+}
+
 TEST_F(HttpJsonCollectorTest, MissingHeaderEnvFailsTheRunNamingTheVariable) {
   CollectorConfig c = ReadOne(R"(collectors:
   x: { kind: http_json, url: "http://127.0.0.1:1/", headers: { X-Key: { env: SLUICE_TEST_UNSET_KEY } }, fields: { id: int64 } }
