@@ -65,6 +65,10 @@ int Cron(const Args& args);
 // collect`, the demo).
 int RunCollectorNow(const CollectorConfig& collector, std::shared_ptr<ObjectStore> landing, Warehouse& warehouse,
                     Clock* clock = Clock::Real(), bool verbose = true);
+// Runs `collector` once writing nothing (no landing, warehouse, run ledger or HTTP cache) and prints what it
+// would load, the first `limit` rows per table (`sluice collect --dry-run`, collect_dry_run.cc); 0 when no
+// part failed.
+int CollectDryRun(const CollectorConfig& collector, size_t limit);
 int Transform(const Args& args);
 int Explain(const Args& args);
 int Backfill(const Args& args);

@@ -1,4 +1,5 @@
-// sluice collect -c FILE NAME: run one configured collector now, recording the run in `_sluice_runs`.
+// sluice collect -c FILE NAME: run one configured collector now, recording the run in `_sluice_runs`;
+// with --dry-run, run it writing nothing and print what it would load (collect_dry_run.cc).
 // sluice cron "EXPR" [--from T] [-n N] [--tz Z]: print the next fire times, to check an expression.
 #include <spdlog/spdlog.h>
 
@@ -22,7 +23,7 @@ int64_t Micros(TimePoint t) { return std::chrono::duration_cast<std::chrono::mic
 
 int Collect(const Args& args) {
   if (args.positional.size() != 1) {
-    std::fprintf(stderr, "usage: sluice collect -c FILE NAME\n");
+    std::fprintf(stderr, "usage: sluice collect -c FILE NAME [--dry-run [--limit N]]\n");
     return 2;
   }
   const std::string name = args.positional[0];
@@ -43,6 +44,14 @@ int Collect(const Args& args) {
     std::fprintf(stderr, "no collector named '%s' in %s (configured: %s)\n", name.c_str(), config->file.c_str(),
                  names.empty() ? "none" : names.c_str());
     return 1;
+  }
+  if (args.Has("dry-run")) {
+    const std::string limit = args.Get("limit", "5");
+    if (limit.empty() || limit.find_first_not_of("0123456789") != std::string::npos) {
+      std::fprintf(stderr, "--limit: expected a number of rows, not '%s'\n", limit.c_str());
+      return 2;
+    }
+    return CollectDryRun(*found, std::stoul(limit));
   }
   // The loader of a running `sluice run` owns the warehouse file; its scheduler runs collectors there.
   auto warehouse = OpenWarehouse(*config);

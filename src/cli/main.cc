@@ -25,6 +25,7 @@ usage: sluice COMMAND [options]
   backfill -c FILE --stream S   reload landed batches into the warehouse (idempotent) [--from DAY --to DAY]
   explain  rollup NAME -c FILE   print the SQL generated for a rollup
   collect  -c FILE NAME     run one configured collector now; the run is recorded in _sluice_runs
+                            [--dry-run: write nothing, print the rows it would load, pages, rate limit]
   report   -c FILE NAME     run one configured report now and print its file's path (under landing reports/)
   mart     -c FILE NAME     refresh one PostgreSQL mart now: the hours changed since its last load [--full]
   cron     "EXPR"           print the next fire times [--from T] [-n N] [--tz ZONE]
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   using namespace sluice::cli;
-  Args args = ParseArgs(argc, argv, 2, {"once", "quiet", "full-refresh", "no-serve", "full"});
+  Args args = ParseArgs(argc, argv, 2, {"once", "quiet", "full-refresh", "no-serve", "full", "dry-run"});
   if (cmd == "validate") return Validate(args);
   if (cmd == "ingest") return Ingest(args, true);
   if (cmd == "run") return Ingest(args, false);

@@ -27,10 +27,19 @@ struct LandedResponse {
   std::string body;
   std::string content_type;
   std::vector<std::string> rate_limit_waits;  // the waits this request made (HttpResponse::rate_limit_waits)
+  // The response's rate-limit headers (x-ratelimit-*, ratelimit-*, retry-after, x-retry-after), for the state
+  // `sluice collect --dry-run` shows; response headers only, so never a token. Not landed.
+  HttpHeaders rate_limit_headers;
 
   static LandedResponse From(const HttpResponse& r) {
-    return {r.url, r.status, r.fetched_at, r.from_cache, r.body, r.Header("content-type").value_or(""),
-            r.rate_limit_waits};
+    HttpHeaders limits;
+    for (const auto& [name, value] : r.headers) {
+      if (name.rfind("x-ratelimit-", 0) == 0 || name.rfind("ratelimit", 0) == 0 || name == "retry-after" ||
+          name == "x-retry-after")
+        limits.emplace_back(name, value);
+    }
+    return {r.url,  r.status, r.fetched_at, r.from_cache, r.body, r.Header("content-type").value_or(""),
+            r.rate_limit_waits, std::move(limits)};
   }
 };
 

@@ -9,8 +9,8 @@
 
 namespace sluice {
 
-Result<CollectorRunSummary> RunCollector(const CollectorConfig& config, const RunContext& ctx,
-                                         const CollectorRunOptions& options) {
+Result<HttpClientOptions> CollectorHttpOptions(const CollectorConfig& config, const RunContext& ctx,
+                                               std::shared_ptr<EtagCache> etag_cache) {
   HttpClientOptions http;
   http.api_name = config.kind == "github" ? "GitHub" : config.kind == "dockerhub" ? "Docker Hub" : config.name;
   http.base_url = config.base_url;
@@ -21,22 +21,29 @@ Result<CollectorRunSummary> RunCollector(const CollectorConfig& config, const Ru
   http.timeout = std::min<std::chrono::milliseconds>(http.timeout, config.timeout);
   http.clock = ctx.clock ? ctx.clock : Clock::Real();
   http.stop = ctx.stop;
-  if (options.etag_cache) http.etag_cache = options.etag_cache;
+  http.etag_cache = std::move(etag_cache);
   if (config.kind == "http_json") {
     auto headers = HttpJsonHeaders(config.http_json);
     if (!headers.ok()) return headers.status().WithContext(config.name);
     http.default_headers = std::move(*headers);
   }
-  HttpClient client(std::move(http));
+  return http;
+}
 
-  Result<CollectorOutput> out = Status::Internal("unknown collector kind " + config.kind);
-  if (config.kind == "github") {
-    out = CollectGitHub(client, config.github, ctx.run_id, ctx.scheduled);
-  } else if (config.kind == "dockerhub") {
-    out = CollectDockerHub(client, config.dockerhub, ctx.run_id, ctx.scheduled);
-  } else if (config.kind == "http_json") {
-    out = CollectHttpJson(client, config.http_json, ctx.run_id, ctx.scheduled);
-  }
+Result<CollectorOutput> CollectOnce(const CollectorConfig& config, HttpClient& client, const RunContext& ctx) {
+  if (config.kind == "github") return CollectGitHub(client, config.github, ctx.run_id, ctx.scheduled);
+  if (config.kind == "dockerhub") return CollectDockerHub(client, config.dockerhub, ctx.run_id, ctx.scheduled);
+  if (config.kind == "http_json") return CollectHttpJson(client, config.http_json, ctx.run_id, ctx.scheduled);
+  return Status::Internal("unknown collector kind " + config.kind);
+}
+
+Result<CollectorRunSummary> RunCollector(const CollectorConfig& config, const RunContext& ctx,
+                                         const CollectorRunOptions& options) {
+  ASSIGN_OR_RETURN(HttpClientOptions http,
+                   CollectorHttpOptions(config, ctx,
+                                        options.etag_cache ? options.etag_cache : std::make_shared<MemoryEtagCache>()));
+  HttpClient client(std::move(http));
+  Result<CollectorOutput> out = CollectOnce(config, client, ctx);
   if (!out.ok()) return out.status();
   for (const std::string& note : out->notes) spdlog::info("collector {}: {}", config.name, note);
 

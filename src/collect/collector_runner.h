@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "collect/collector_config.h"
+#include "collect/collector_output.h"
 #include "collect/scheduler.h"
 #include "collect/warehouse_run_ledger.h"
 #include "core/http_client.h"
@@ -38,6 +39,14 @@ struct CollectorRunSummary {
   std::vector<std::string> failed_parts;   // "part: error"; non-empty with rows loaded: a partial run
   std::string notes_json;                  // CollectorNotes, as stored in `_sluice_runs.notes`
 };
+
+// The HttpClient options of `config`'s runs: API name (for rate-limit messages), base URL, token env var,
+// retries, the run's clock and stop token, an http_json collector's headers (NotFound naming an unset env
+// var). `etag_cache` null: no conditional GETs.
+Result<HttpClientOptions> CollectorHttpOptions(const CollectorConfig& config, const RunContext& ctx,
+                                               std::shared_ptr<EtagCache> etag_cache);
+// Collects one run of `config` through `client`, by kind; lands and loads nothing.
+Result<CollectorOutput> CollectOnce(const CollectorConfig& config, HttpClient& client, const RunContext& ctx);
 
 // Collects, lands and loads one run of `config` described by `ctx` (run id, slot, stop token, clock).
 // Parts that fail (a repository, a page) are landed as evidence beside the run and listed in
