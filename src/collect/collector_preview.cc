@@ -47,7 +47,8 @@ bool IsMapped(const HttpJsonCollectorConfig& config, const std::string& member) 
   return false;
 }
 
-// The members of every row object the pages' `rows:` selects, typed from their values, in first-seen order.
+// The members of every row object the pages' `rows:` selects, typed from their values, in the order met (an
+// object's members in name order: nlohmann::json keeps them sorted).
 std::vector<RowMember> RowMembers(const HttpJsonCollectorConfig& config, const std::vector<LandedResponse>& pages) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<json>> values;
