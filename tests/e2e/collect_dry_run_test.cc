@@ -2,7 +2,7 @@
 // pages by Link header, rate-limit headers, a token in play) it prints the rows it would load with their
 // columns and types, the members the rows hold, the pages it followed and the rate-limit state, never the
 // token; and it writes nothing: no file appears in a fresh folder, and after a real run the warehouse and
-// landing files are byte-identical before and after a dry run.
+// landing files are byte-identical before and after a dry run. A dockerhub collector previews the same way.
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/http_test_server.h"
 #include "harness.h"
 #include "recorded_api.h"
 
@@ -126,6 +127,45 @@ TEST_F(CollectDryRunTest, AWrongRowsPathSaysWhatThePagesHeld) {
                             "package (string), type (string)"),
             std::string::npos)
       << dry.output;
+  EXPECT_FALSE(std::filesystem::exists(Path("wh.duckdb")));
+}
+
+// Any kind previews: a Docker Hub namespace over two pages by `next`, its code-defined table and columns,
+// Docker Hub's rate-limit headers, and no warehouse file.
+TEST_F(CollectDryRunTest, ADockerHubCollectorPreviewsItsPagesAndTable) {
+  TestHttpServer hub;
+  hub.server().Get("/v2/namespaces/vesoft/repositories", [&hub](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("x-ratelimit-limit", "180");
+    res.set_header("x-ratelimit-remaining", req.has_param("page") ? "178" : "179");
+    res.set_header("x-ratelimit-reset", "1725249600");
+    if (req.has_param("page")) {
+      res.set_content(R"({"count":3,"next":null,"results":[{"name":"nebula-metad","namespace":"vesoft",
+        "pull_count":3100000,"star_count":9,"last_updated":"2024-09-01T12:00:00Z"}]})",
+                      "application/json");
+      return;
+    }
+    res.set_content(R"({"count":3,"next":")" + hub.base_url() +
+                        R"(/v2/namespaces/vesoft/repositories?page=2&page_size=2","results":[
+        {"name":"nebula-graphd","namespace":"vesoft","pull_count":5000000,"star_count":40,"last_updated":"2024-09-01T12:00:00Z"},
+        {"name":"nebula-storaged","namespace":"vesoft","pull_count":4200000,"star_count":25,"last_updated":"2024-09-01T12:05:00Z"}]})",
+                    "application/json");
+  });
+  ASSERT_TRUE(hub.Start());
+  const std::string config =
+      Write("sluice.yaml", "warehouse: { kind: duckdb, path: " + Path("wh.duckdb") + " }\nstreams: {}\ncollectors:\n"
+                           "  hub: { kind: dockerhub, namespace: vesoft, page_size: 2, base_url: " + hub.base_url() +
+                               " }\n");
+  CommandResult dry = RunSluice({"collect", "-c", config, "hub", "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("collector hub (dockerhub), dry run"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("pages followed: 2"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("rate limit: 178 of 180 remaining, resets 2024-09-02 04:00:00 UTC"), std::string::npos)
+      << dry.output;
+  EXPECT_NE(dry.output.find("table dockerhub_repo_snapshots: 3 rows would be upserted by key"), std::string::npos)
+      << dry.output;
+  EXPECT_NE(dry.output.find("pull_count int64"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("nebula-metad"), std::string::npos) << dry.output;
+  EXPECT_EQ(dry.output.find("rows:"), std::string::npos) << "row members are http_json's: " << dry.output;
   EXPECT_FALSE(std::filesystem::exists(Path("wh.duckdb")));
 }
 
