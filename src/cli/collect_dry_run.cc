@@ -7,8 +7,8 @@
 #include <string>
 
 #include "cli/cli.h"
-#include "collect/collector_preview.h"
 #include "collect/collect_json.h"
+#include "collect/collector_preview.h"
 #include "serve/format.h"
 
 namespace sluice::cli {

@@ -123,8 +123,8 @@ std::string InferColumnType(const std::vector<json>& values) {
 std::optional<RateLimitState> ReadRateLimit(const HttpHeaders& headers, TimePoint now) {
   if (headers.empty()) return std::nullopt;
   RateLimitState s;
-  const bool github_style = !Header(headers, "x-ratelimit-remaining").empty() ||
-                            !Header(headers, "x-ratelimit-reset").empty();
+  const bool github_style =
+      !Header(headers, "x-ratelimit-remaining").empty() || !Header(headers, "x-ratelimit-reset").empty();
   const std::string prefix = github_style ? "x-ratelimit-" : "ratelimit-";
   s.remaining = Quota(Header(headers, prefix + "remaining"));
   s.limit = Quota(Header(headers, prefix + "limit"));

@@ -32,11 +32,11 @@ struct PagePreview {
 // Rate-limit headers of the last response that carried any (GitHub and Docker Hub: x-ratelimit-*; the IETF
 // draft: ratelimit-*). Empty strings for headers the API did not send.
 struct RateLimitState {
-  std::string url;        // the response they came from, redacted
+  std::string url;  // the response they came from, redacted
   std::string remaining;
   std::string limit;
-  std::string reset;      // as sent: Unix seconds (x-ratelimit-reset) or seconds from now (ratelimit-reset)
-  std::string reset_at;   // the reset as a UTC time "2026-11-30 09:00:00 UTC (in 42 min)", when computable
+  std::string reset;        // as sent: Unix seconds (x-ratelimit-reset) or seconds from now (ratelimit-reset)
+  std::string reset_at;     // the reset as a UTC time "2026-11-30 09:00:00 UTC (in 42 min)", when computable
   std::string retry_after;  // retry-after or x-retry-after, when sent
 };
 
@@ -49,8 +49,8 @@ struct RowMember {
 };
 
 struct TablePreview {
-  KeyedTable table;                 // columns and types, natural key
-  std::vector<nlohmann::json> rows; // every row the run would upsert
+  KeyedTable table;                  // columns and types, natural key
+  std::vector<nlohmann::json> rows;  // every row the run would upsert
 };
 
 struct CollectorPreview {
@@ -61,9 +61,9 @@ struct CollectorPreview {
   // http_json, when `rows:` selected no object: the first good page's top-level members (or its JSON type),
   // to show where the rows are.
   std::vector<std::string> page_members;
-  std::vector<std::string> notes;      // the run's notes (values that did not convert, skipped parts)
-  std::vector<FailedPart> failed;      // parts that failed: a real run would be partial (or failed)
-  int parts_ok = 0;                    // parts collected in full (none with some failed: the run fails)
+  std::vector<std::string> notes;  // the run's notes (values that did not convert, skipped parts)
+  std::vector<FailedPart> failed;  // parts that failed: a real run would be partial (or failed)
+  int parts_ok = 0;                // parts collected in full (none with some failed: the run fails)
 };
 
 // Runs `config` once as of `at` (its {{date}}) and describes what it would load. Errors are the run's own

@@ -29,16 +29,16 @@ TEST(InferColumnTypeTest, TypesFollowTheValues) {
 
 TEST(ReadRateLimitTest, GitHubResetIsAUnixTimeTheDraftsIsADelay) {
   const TimePoint now = At("2024-09-02T03:00:00Z");
-  auto gh = ReadRateLimit({{"x-ratelimit-limit", "5000"}, {"x-ratelimit-remaining", "4987"},
+  auto gh = ReadRateLimit({{"x-ratelimit-limit", "5000"},
+                           {"x-ratelimit-remaining", "4987"},
                            {"x-ratelimit-reset", std::to_string(ToUnixSeconds(now) + 1800)}},
                           now);
   ASSERT_TRUE(gh.has_value());
   EXPECT_EQ(gh->remaining, "4987");
   EXPECT_EQ(gh->limit, "5000");
   EXPECT_EQ(gh->reset_at, "2024-09-02 03:30:00 UTC (in 30 min)");
-  auto draft = ReadRateLimit({{"ratelimit-limit", "100;w=21600"}, {"ratelimit-remaining", "76;w=21600"},
-                              {"ratelimit-reset", "90"}},
-                             now);
+  auto draft = ReadRateLimit(
+      {{"ratelimit-limit", "100;w=21600"}, {"ratelimit-remaining", "76;w=21600"}, {"ratelimit-reset", "90"}}, now);
   ASSERT_TRUE(draft.has_value());
   EXPECT_EQ(draft->remaining, "76");
   EXPECT_EQ(draft->limit, "100");
@@ -101,8 +101,8 @@ TEST(CollectorPreviewTest, ShowsRowsColumnsUnmappedMembersPagesAndRateLimit) {
 
   std::vector<std::string> members;
   for (const RowMember& m : p->row_members) members.push_back(m.name + ":" + m.type + (m.mapped ? "*" : ""));
-  EXPECT_EQ(members, (std::vector<std::string>{"id:int64*", "meta:json", "name:string", "day:date",
-                                               "created:timestamp"}));
+  EXPECT_EQ(members,
+            (std::vector<std::string>{"id:int64*", "meta:json", "name:string", "day:date", "created:timestamp"}));
   EXPECT_EQ(p->row_members[2].example, "\"a\"");
   EXPECT_TRUE(p->failed.empty());
 }

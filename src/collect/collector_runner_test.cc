@@ -33,10 +33,9 @@ TEST(CollectorRunnerTest, DockerHub429IsNotedInDockerHubsWords) {
                     "application/json");
   });
   ASSERT_TRUE(server.Start());
-  auto configs = ReadCollectors(
-      YAML::Load("collectors:\n  hub: { kind: dockerhub, namespace: vesoft, base_url: " + server.base_url() + " }\n")
-          ["collectors"],
-      "test.yaml");
+  auto configs = ReadCollectors(YAML::Load("collectors:\n  hub: { kind: dockerhub, namespace: vesoft, base_url: " +
+                                           server.base_url() + " }\n")["collectors"],
+                                "test.yaml");
   ASSERT_TRUE(configs.ok()) << configs.status().ToString();
   auto wh = DuckDbWarehouse::Open((dir / "wh.duckdb").string());
   ASSERT_TRUE(wh.ok()) << wh.status().ToString();

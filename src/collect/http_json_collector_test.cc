@@ -218,7 +218,8 @@ TEST(HttpJsonConfigTest, ValueFieldErrorsNameFileLineAndField) {
   EXPECT_NE(m.find("collectors.a.fields.day.value: set path (from each row) or value, not both"), std::string::npos)
       << m;
   EXPECT_NE(m.find("sluice.yaml:7:"), std::string::npos) << m;
-  EXPECT_NE(m.find("collectors.a.fields.secret.value: value may use only {{date}} and vars without env, not {{env.SECRET_KEY}}"),
+  EXPECT_NE(m.find("collectors.a.fields.secret.value: value may use only {{date}} and vars without env, "
+                   "not {{env.SECRET_KEY}}"),
             std::string::npos)
       << m;
   EXPECT_NE(m.find("collectors.a.fields.pkg.value: value may use only {{date}} and vars without env, not {{nope}}"),

@@ -146,15 +146,18 @@ TEST_F(CollectDryRunTest, ADockerHubCollectorPreviewsItsPagesAndTable) {
     }
     res.set_content(R"({"count":3,"next":")" + hub.base_url() +
                         R"(/v2/namespaces/vesoft/repositories?page=2&page_size=2","results":[
-        {"name":"nebula-graphd","namespace":"vesoft","pull_count":5000000,"star_count":40,"last_updated":"2024-09-01T12:00:00Z"},
-        {"name":"nebula-storaged","namespace":"vesoft","pull_count":4200000,"star_count":25,"last_updated":"2024-09-01T12:05:00Z"}]})",
+        {"name":"nebula-graphd","namespace":"vesoft","pull_count":5000000,"star_count":40,
+         "last_updated":"2024-09-01T12:00:00Z"},
+        {"name":"nebula-storaged","namespace":"vesoft","pull_count":4200000,"star_count":25,
+         "last_updated":"2024-09-01T12:05:00Z"}]})",
                     "application/json");
   });
   ASSERT_TRUE(hub.Start());
   const std::string config =
-      Write("sluice.yaml", "warehouse: { kind: duckdb, path: " + Path("wh.duckdb") + " }\nstreams: {}\ncollectors:\n"
-                           "  hub: { kind: dockerhub, namespace: vesoft, page_size: 2, base_url: " + hub.base_url() +
-                               " }\n");
+      Write("sluice.yaml", "warehouse: { kind: duckdb, path: " + Path("wh.duckdb") +
+                               " }\nstreams: {}\ncollectors:\n"
+                               "  hub: { kind: dockerhub, namespace: vesoft, page_size: 2, base_url: " +
+                               hub.base_url() + " }\n");
   CommandResult dry = RunSluice({"collect", "-c", config, "hub", "--dry-run"});
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   EXPECT_NE(dry.output.find("collector hub (dockerhub), dry run"), std::string::npos) << dry.output;

@@ -2,11 +2,9 @@
 // /repositories/<id>/releases rather than the /repos/<owner>/<name>/releases requested, each page sent with
 // GitHub's Accept and API-version headers; Docker Hub repositories over three pages by their `next` URLs.
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "core/http_test_server.h"
-
 #include "harness.h"
 
 namespace sluice::e2e {
@@ -17,12 +15,14 @@ using nlohmann::json;
 class CollectPaginationTest : public ScratchDir {
  protected:
   std::string Config() {
-    return Write("sluice.yaml", "warehouse: { kind: duckdb, path: wh.duckdb }\nlanding: { path: landing }\n"
-                                "streams: {}\ncollectors:\n"
-                                "  gh: { kind: github, repos: [acme/nebula], token_env: SLUICE_E2E_UNSET_TOKEN, base_url: " +
-                                    server_.base_url() + " }\n"
-                                "  hub: { kind: dockerhub, namespace: vesoft, page_size: 2, base_url: " +
-                                    server_.base_url() + " }\n");
+    return Write("sluice.yaml",
+                 "warehouse: { kind: duckdb, path: wh.duckdb }\nlanding: { path: landing }\n"
+                 "streams: {}\ncollectors:\n"
+                 "  gh: { kind: github, repos: [acme/nebula], token_env: SLUICE_E2E_UNSET_TOKEN, base_url: " +
+                     server_.base_url() +
+                     " }\n"
+                     "  hub: { kind: dockerhub, namespace: vesoft, page_size: 2, base_url: " +
+                     server_.base_url() + " }\n");
   }
   TestHttpServer server_;
   std::mutex mu_;
@@ -34,9 +34,14 @@ TEST_F(CollectPaginationTest, GitHubLinksToAnotherPathAndDockerHubNextUrlsAreFol
     json list = json::array();
     for (int i = 0; i < 10; ++i) {
       const int id = n * 100 + i;
-      list.push_back({{"id", id}, {"tag_name", "v" + std::to_string(id)}, {"name", "r"}, {"prerelease", false},
-                      {"draft", false}, {"published_at", "2024-09-01T00:00:00Z"},
-                      {"created_at", "2024-08-31T00:00:00Z"}, {"assets", json::array()}});
+      list.push_back({{"id", id},
+                      {"tag_name", "v" + std::to_string(id)},
+                      {"name", "r"},
+                      {"prerelease", false},
+                      {"draft", false},
+                      {"published_at", "2024-09-01T00:00:00Z"},
+                      {"created_at", "2024-08-31T00:00:00Z"},
+                      {"assets", json::array()}});
     }
     return list.dump();
   };
@@ -66,8 +71,10 @@ TEST_F(CollectPaginationTest, GitHubLinksToAnotherPathAndDockerHubNextUrlsAreFol
     const int n = req.has_param("page") ? std::stoi(req.get_param_value("page")) : 1;
     json results = json::array();
     for (int i = 0; i < (n < 3 ? 2 : 1); ++i) {
-      results.push_back({{"name", "image-" + std::to_string(n) + "-" + std::to_string(i)}, {"namespace", "vesoft"},
-                         {"pull_count", n * 1000 + i}, {"star_count", 1},
+      results.push_back({{"name", "image-" + std::to_string(n) + "-" + std::to_string(i)},
+                         {"namespace", "vesoft"},
+                         {"pull_count", n * 1000 + i},
+                         {"star_count", 1},
                          {"last_updated", "2024-09-01T12:00:00Z"}});
     }
     json next = n < 3 ? json(server_.base_url() + "/v2/namespaces/vesoft/repositories?page=" + std::to_string(n + 1) +

@@ -4,7 +4,6 @@
 #include <thread>
 
 #include "core/http_test_server.h"
-
 #include "harness.h"
 
 namespace sluice::e2e {
@@ -26,10 +25,14 @@ TEST_F(CollectRunMetricsTest, APartialScheduledRunIsCountedOnMetrics) {
   ASSERT_TRUE(api.Start());
   const int port = FreePort();
   const std::string config =
-      Write("sluice.yaml", "warehouse: { kind: duckdb, path: wh.duckdb }\nlanding: { path: landing }\n"
-                           "server: { listen: 127.0.0.1:" + std::to_string(port) + " }\nstreams: {}\ncollectors:\n"
-                           "  events: { kind: http_json, schedule: \"* * * * *\", url: \"" + api.base_url() +
-                           "/v1/events\", rows: $.data, fields: { id: int64 }, next_field: $.next, max_attempts: 1 }\n");
+      Write("sluice.yaml",
+            "warehouse: { kind: duckdb, path: wh.duckdb }\nlanding: { path: landing }\n"
+            "server: { listen: 127.0.0.1:" +
+                std::to_string(port) +
+                " }\nstreams: {}\ncollectors:\n"
+                "  events: { kind: http_json, schedule: \"* * * * *\", url: \"" +
+                api.base_url() +
+                "/v1/events\", rows: $.data, fields: { id: int64 }, next_field: $.next, max_attempts: 1 }\n");
   pid_t pid = StartSluice({"run", "-c", config, "--quiet"}, Path("run.log"));
   ASSERT_TRUE(WaitHealthy(port, 20));
   // The first slot is the next minute boundary: scrape until the run's end is counted (bounded).
@@ -43,8 +46,9 @@ TEST_F(CollectRunMetricsTest, APartialScheduledRunIsCountedOnMetrics) {
   EXPECT_EQ(metrics.find("sluice_collector_runs_total{collector=\"events\",status=\"succeeded\"}"), std::string::npos);
   ::kill(pid, SIGTERM);
   EXPECT_EQ(WaitFor(pid), 0);
-  EXPECT_EQ(QueryScalar(config, "SELECT status || '/' || \"rows\" FROM _sluice_runs WHERE collector = 'events' LIMIT 1"),
-            "partial/2");
+  EXPECT_EQ(
+      QueryScalar(config, "SELECT status || '/' || \"rows\" FROM _sluice_runs WHERE collector = 'events' LIMIT 1"),
+      "partial/2");
 }
 
 }  // namespace

@@ -63,8 +63,8 @@ TEST_F(CollectorRecipesTest, EveryRecipeHasOneCollectorNamedAfterItsFileAndAReco
     EXPECT_GE(recording["checks"].size(), 2u) << "check a count and a value a user would look at";
   }
   // And no recording without its recipe.
-  for (const auto& e : std::filesystem::directory_iterator(std::string(SLUICE_SOURCE_DIR) +
-                                                           "/examples/collectors/recordings")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(SLUICE_SOURCE_DIR) + "/examples/collectors/recordings")) {
     EXPECT_TRUE(std::filesystem::exists(RecipePath(e.path().stem().string()))) << e.path();
   }
 }
