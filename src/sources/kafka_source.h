@@ -87,6 +87,7 @@ class KafkaSource : public Source {
 
   CheckpointReader checkpoints_;
   rd_kafka_t* rk_ = nullptr;
+  rd_kafka_queue_t* consumer_queue_ = nullptr;  // messages and rebalance events, read a message set at a time
   bool cooperative_ = false;
   std::map<std::string, PartitionState> assigned_;  // checkpoint name -> state
   std::map<std::string, int64_t> revoked_next_;     // positions of the last revoke, for a same-rebalance reassign
