@@ -117,7 +117,7 @@ int CollectDryRun(const CollectorConfig& collector, size_t limit) {
   for (const std::string& note : p.notes) std::printf("note: %s\n", note.c_str());
   if (p.failed.empty()) return 0;
   std::printf("\na real run would be %s; failed:\n", p.parts_ok == 0 ? "failed" : "partial");
-  for (const FailedPart& f : p.failed) std::printf("  %s: %s\n", f.part.c_str(), f.error.message().c_str());
+  for (const std::string& f : p.failed) std::printf("  %s\n", f.c_str());
   return 1;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <string_view>
 
 #include "collect/collect_tables.h"
 #include "collect/collector_runner.h"
@@ -93,6 +95,34 @@ std::vector<std::string> FirstPageMembers(const std::vector<LandedResponse>& pag
   return {};
 }
 
+// Env var values that may show in a URL or an error (the URL template's {{env.NAME}}, directly or through
+// vars, and the token), each with the text that replaces it.
+std::vector<std::pair<std::string, std::string>> Secrets(const CollectorConfig& config) {
+  std::vector<std::string> names;
+  if (!config.token_env.empty()) names.push_back(config.token_env);
+  std::vector<std::string> used = TemplateNames(config.http_json.url);
+  for (const auto& [var, value] : config.http_json.vars) {
+    for (const std::string& n : TemplateNames(value)) used.push_back(n);
+  }
+  for (const std::string& n : used) {
+    if (n.rfind("env.", 0) == 0) names.push_back(n.substr(4));
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& n : names) {
+    const char* v = std::getenv(n.c_str());
+    // Shorter values are not secrets worth hiding, and would garble every URL holding them.
+    if (v && std::string_view(v).size() >= 4) out.emplace_back(v, "<env." + n + ">");
+  }
+  return out;
+}
+
+std::string Hide(std::string text, const std::vector<std::pair<std::string, std::string>>& secrets) {
+  for (const auto& [value, name] : secrets) {
+    for (size_t at; (at = text.find(value)) != std::string::npos;) text.replace(at, value.size(), name);
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string InferColumnType(const std::vector<json>& values) {
@@ -160,10 +190,11 @@ Result<CollectorPreview> PreviewCollector(const CollectorConfig& config, TimePoi
   }
   for (const auto& [name, table] : out.tables)
     if (!out.rows.count(name)) p.tables.push_back({table, {}});
+  const auto secrets = Secrets(config);
   for (const LandedResponse& r : out.responses) {
-    p.pages.push_back({RedactUrl(r.url), r.status, r.from_cache, r.body.size()});
+    p.pages.push_back({Hide(RedactUrl(r.url), secrets), r.status, r.from_cache, r.body.size()});
     if (auto limit = ReadRateLimit(r.rate_limit_headers, r.fetched_at)) {
-      limit->url = RedactUrl(r.url);
+      limit->url = p.pages.back().url;
       p.rate_limit = std::move(limit);
     }
   }
@@ -171,8 +202,8 @@ Result<CollectorPreview> PreviewCollector(const CollectorConfig& config, TimePoi
     p.row_members = RowMembers(config.http_json, out.responses);
     if (p.row_members.empty()) p.page_members = FirstPageMembers(out.responses);
   }
-  p.notes = out.notes;  // skipped parts are among them
-  p.failed = out.failed;
+  for (const std::string& note : out.notes) p.notes.push_back(Hide(note, secrets));  // skipped parts among them
+  for (const FailedPart& f : out.failed) p.failed.push_back(Hide(f.part + ": " + f.error.message(), secrets));
   p.parts_ok = out.parts_ok;
   return p;
 }

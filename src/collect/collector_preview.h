@@ -62,12 +62,14 @@ struct CollectorPreview {
   // to show where the rows are.
   std::vector<std::string> page_members;
   std::vector<std::string> notes;  // the run's notes (values that did not convert, skipped parts)
-  std::vector<FailedPart> failed;  // parts that failed: a real run would be partial (or failed)
+  std::vector<std::string> failed;  // "part: error" of the parts that failed: a real run would be partial
   int parts_ok = 0;                // parts collected in full (none with some failed: the run fails)
 };
 
 // Runs `config` once as of `at` (its {{date}}) and describes what it would load. Errors are the run's own
-// (an unset header env var, a malformed config); a failing page or repository is listed in `failed`.
+// (an unset header env var, a malformed config); a failing page or repository is listed in `failed`. URLs
+// are redacted (RedactUrl), and the values of the env vars the URL template uses, and of the token, become
+// <env.NAME> wherever they show, so `?k={{env.API_KEY}}` stays secret under any parameter name.
 Result<CollectorPreview> PreviewCollector(const CollectorConfig& config, TimePoint at, Clock* clock = Clock::Real());
 
 // The column type that `values` (JSON values of one member, nulls ignored) fit: int64, float64, bool, date

@@ -107,27 +107,35 @@ TEST(CollectorPreviewTest, ShowsRowsColumnsUnmappedMembersPagesAndRateLimit) {
   EXPECT_TRUE(p->failed.empty());
 }
 
-TEST(CollectorPreviewTest, AFailingPageIsListedNotAnError) {
+// The key sits in the URL under a parameter name RedactUrl does not know: the preview still hides it.
+TEST(CollectorPreviewTest, AFailingPageIsListedNotAnErrorAndAKeyInTheUrlStaysHidden) {
   TestHttpServer server;
-  server.server().Get("/v1/items", [](const httplib::Request&, httplib::Response& res) {
+  std::string sig;
+  server.server().Get("/v1/items", [&](const httplib::Request& req, httplib::Response& res) {
+    sig = req.get_param_value("ref");
     res.status = 404;
     res.set_content("<html>gone</html>", "text/html");
   });
   ASSERT_TRUE(server.Start());
-  auto configs = ReadCollectors(
-      YAML::Load("collectors:\n  items: { kind: http_json, url: /v1/items, fields: { id: int64 } }\n")["collectors"],
-      "test.yaml");
-  ASSERT_TRUE(configs.ok());
+  ::setenv("SLUICE_TEST_PREVIEW_SIG", "s1g-s3cret", 1);
+  auto configs = ReadCollectors(YAML::Load("collectors:\n  items: { kind: http_json, url: \"/v1/items?ref={{env."
+                                           "SLUICE_TEST_PREVIEW_SIG}}\", fields: { id: int64 } }\n")["collectors"],
+                                "test.yaml");
+  ASSERT_TRUE(configs.ok()) << configs.status().ToString();
   CollectorConfig c = (*configs)[0];
   c.base_url = server.base_url();
   FakeClock clock;
   auto p = PreviewCollector(c, clock.Now(), &clock);
+  ::unsetenv("SLUICE_TEST_PREVIEW_SIG");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(sig, "s1g-s3cret");
   EXPECT_EQ(p->parts_ok, 0);
   ASSERT_EQ(p->failed.size(), 1u);
-  EXPECT_TRUE(p->failed[0].error.IsNotFound());
+  EXPECT_NE(p->failed[0].find("HTTP 404"), std::string::npos) << p->failed[0];
+  EXPECT_EQ(p->failed[0].find("s1g-s3cret"), std::string::npos) << p->failed[0];
   ASSERT_EQ(p->pages.size(), 1u);
   EXPECT_EQ(p->pages[0].status, 404);
+  EXPECT_EQ(p->pages[0].url, server.base_url() + "/v1/items?ref=<env.SLUICE_TEST_PREVIEW_SIG>");
   EXPECT_TRUE(p->row_members.empty());
 }
 
