@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "collect/collect_json.h"
+#include "collect/collect_tables.h"
 #include "core/time.h"
 #include "warehouse/duckdb/duckdb_warehouse.h"
 
@@ -54,7 +56,8 @@ class CollectLoaderTest : public ::testing::Test {
 };
 
 TEST_F(CollectLoaderTest, RerunningADayChangesNothingAndDailyViewsDifference) {
-  ASSERT_TRUE(LoadCollectorOutput(*wh_, Day("2024-09-01", 1000, 100, 5000)).ok());
+  auto first = LoadCollectorOutput(*wh_, Day("2024-09-01", 1000, 100, 5000));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
   auto again = LoadCollectorOutput(*wh_, Day("2024-09-01", 1000, 100, 5000));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(*again, 4);
@@ -68,6 +71,74 @@ TEST_F(CollectLoaderTest, RerunningADayChangesNothingAndDailyViewsDifference) {
   EXPECT_EQ(Q("SELECT pulls FROM dockerhub_pulls_daily WHERE day = DATE '2024-09-02'"), "600");
   EXPECT_EQ(Q("SELECT assets[1].browser_download_url FROM gh_releases LIMIT 1"), "https://x/a.deb");
   EXPECT_EQ(Q("SELECT count(*) FROM gh_traffic_clones"), "1") << "the overlapping traffic day is upserted";
+}
+
+// gh_repo_snapshots and gh_releases as declared before the fields of issue 12: with `watchers` (GitHub's
+// watchers_count, the star count), without the repository's archived/fork/language/topics/license, the
+// release's draft/created_at and the asset's id/label/digest.
+std::vector<KeyedTable> TablesBeforeIssue12() {
+  std::vector<KeyedTable> old;
+  for (KeyedTable t : CollectTables()) {
+    std::vector<Field> columns;
+    for (Field f : t.columns) {
+      static const std::set<std::string> added = {"archived", "fork", "language", "topics", "license", "draft"};
+      if (added.count(f.name) || (t.name == "gh_releases" && f.name == "created_at")) continue;
+      if (f.name == "assets") {
+        FieldType asset = *f.type.element;
+        std::erase_if(asset.fields, [](const Field& a) { return a.name == "id" || a.name == "label" || a.name == "digest"; });
+        f.type.element = std::make_shared<FieldType>(asset);
+      }
+      columns.push_back(f);
+      if (f.name == "forks") columns.push_back({"watchers", columns.back().type});
+    }
+    t.columns = columns;
+    old.push_back(t);
+  }
+  return old;
+}
+
+TEST_F(CollectLoaderTest, AWarehouseFromBeforeTheNewFieldsIsUpgradedInPlaceKeepingItsHistory) {
+  ASSERT_TRUE(wh_->PrepareKeyedTables(TablesBeforeIssue12(), {}).ok());
+  auto old_row = [](const KeyedTable& t, json row) { return KeyedRows{t, {std::move(row)}}; };
+  const std::vector<KeyedTable> old = TablesBeforeIssue12();
+  ASSERT_EQ(old[5].name, "gh_releases");
+  ASSERT_TRUE(wh_->UpsertRows({old_row(old[0], {{"day", "2024-09-01"}, {"repo", "acme/nebula"}, {"stars", 1000},
+                                                {"watchers", 1000}, {"subscribers", 90}}),
+                               old_row(old[5], {{"repo", "acme/nebula"}, {"day", "2024-09-01"}, {"release_id", 501},
+                                                {"tag", "v3.8.0"}, {"assets", json::array({{{"name", "a.deb"},
+                                                                                             {"download_count", 100}}})}})})
+                  .ok());
+
+  // The next day, collected by this version: columns and nested fields are added, nothing is dropped.
+  CollectorOutput day2 = Day("2024-09-02", 1012, 130, 5600);
+  day2.rows["gh_repo_snapshots"][0]["subscribers"] = 95;
+  day2.rows["gh_repo_snapshots"][0]["topics"] = {"graph", "database"};
+  day2.rows["gh_repo_snapshots"][0]["license"] = "Apache-2.0";
+  day2.rows["gh_releases"][0]["draft"] = false;
+  day2.rows["gh_releases"][0]["assets"][0]["id"] = 9002;
+  day2.rows["gh_releases"][0]["assets"][0]["digest"] = "sha256:00";
+  auto loaded = LoadCollectorOutput(*wh_, day2);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(Q("SELECT string_agg(day || ':' || coalesce(watchers::VARCHAR, 'NULL') || ':' || subscribers || ':' || "
+              "coalesce(license, 'NULL') || ':' || coalesce(topics::VARCHAR, 'NULL'), ',' ORDER BY day) FROM gh_repo_snapshots"),
+            "2024-09-01:1000:90:NULL:NULL,2024-09-02:NULL:95:Apache-2.0:[graph, database]");
+  EXPECT_EQ(Q("SELECT string_agg(day || ':' || coalesce(assets[1].id::VARCHAR, 'NULL') || ':' || "
+              "coalesce(assets[1].digest, 'NULL'), ',' ORDER BY day) FROM gh_releases"),
+            "2024-09-01:NULL:NULL,2024-09-02:9002:sha256:00");
+  // The day after the upgrade differences against the day before it (a NULL id continues the counter).
+  EXPECT_EQ(Q("SELECT downloads FROM gh_release_downloads_daily WHERE day = DATE '2024-09-02'"), "30");
+  // Preparing again (every run does) adds nothing more.
+  ASSERT_TRUE(LoadCollectorOutput(*wh_, day2).ok());
+  EXPECT_EQ(Q("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'gh_repo_snapshots'"),
+            std::to_string(CollectTables()[0].columns.size() + 1));
+
+  // An asset deleted and uploaded again under its name: a new id, its count restarted. Its downloads count.
+  CollectorOutput day3 = Day("2024-09-03", 1020, 25, 5700);
+  day3.rows["gh_releases"][0]["assets"][0]["id"] = 9012;
+  ASSERT_TRUE(LoadCollectorOutput(*wh_, day3).ok());
+  EXPECT_EQ(Q("SELECT string_agg(day || ':' || asset_id || ':' || downloads, ',' ORDER BY day) FROM "
+              "gh_release_downloads_daily WHERE day > DATE '2024-09-01'"),
+            "2024-09-02:9002:30,2024-09-03:9012:25");
 }
 
 TEST_F(CollectLoaderTest, LandsRawResponsesUnderCollectorAndDay) {

@@ -117,6 +117,63 @@ TEST_F(CollectorsTest, GitHubOrganisationWithToken) {
   EXPECT_EQ(out->responses.size(), 1u + 2 /*repos*/ + 2 /*graphql*/ + 4 /*traffic*/ + 1 /*403*/ + 2 /*releases*/);
 }
 
+TEST_F(CollectorsTest, GitHubRepositoryReleaseAndAssetFieldsAsAMaintainerReadsThem) {
+  ServeGitHub();
+  ASSERT_TRUE(server_.Start());
+  HttpClient client(Options("SLUICE_TEST_UNSET_TOKEN"));
+  auto out = CollectGitHub(client, GitHubCollectorConfig{"acme", {}}, "github/run1", collected_at_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+
+  const auto& snaps = out->rows["gh_repo_snapshots"];
+  const json* nebula = Find(snaps, "repo", "acme/nebula");
+  const json* console = Find(snaps, "repo", "acme/nebula-console");
+  ASSERT_NE(nebula, nullptr);
+  ASSERT_NE(console, nullptr);
+  // watchers_count is the star count on GitHub: not stored; the watchers are subscribers_count.
+  EXPECT_FALSE(nebula->contains("watchers"));
+  EXPECT_EQ((*nebula)["subscribers"], 95);
+  EXPECT_EQ((*nebula)["archived"], false);
+  EXPECT_EQ((*nebula)["fork"], false);
+  EXPECT_EQ((*nebula)["language"], "C++");
+  EXPECT_EQ((*nebula)["topics"], (json{"database", "distributed-database", "graph-database"}));
+  EXPECT_EQ((*nebula)["license"], "Apache-2.0");  // the SPDX id
+  EXPECT_EQ((*console)["archived"], true);
+  EXPECT_EQ((*console)["fork"], true);
+  EXPECT_EQ((*console)["topics"], json::array());
+  EXPECT_EQ((*console)["license"], "Other");  // spdx_id NOASSERTION: GitHub's name for it
+
+  const auto& releases = out->rows["gh_releases"];
+  ASSERT_EQ(releases.size(), 2u);
+  EXPECT_EQ(releases[0]["draft"], false);
+  EXPECT_EQ(releases[0]["created_at"], "2024-05-10 09:00:00");
+  const json& rpm = releases[0]["assets"][0];
+  EXPECT_EQ(rpm["id"], 9001);
+  EXPECT_EQ(rpm["label"], "RPM (EL7, x86_64)");
+  EXPECT_EQ(rpm["digest"], "sha256:1f0f3b6c2a5e4d7c8b9a0e1d2c3b4a5968778695a4b3c2d1e0f9e8d7c6b5a493");
+  const json& deb = releases[0]["assets"][1];
+  EXPECT_EQ(deb["id"], 9002);
+  EXPECT_EQ(deb["label"], "");
+  EXPECT_TRUE(deb["digest"].is_null());  // uploaded before GitHub computed digests
+}
+
+TEST_F(CollectorsTest, GitHubDraftReleaseAndAReUploadedAssetKeepTheirOwnIds) {
+  Serve("/repos/acme/nebula", "github/repos_acme_nebula.json");
+  Serve("/repos/acme/nebula/releases", "github/releases_acme_nebula_reuploaded.json");
+  ASSERT_TRUE(server_.Start());
+  HttpClient client(Options("SLUICE_TEST_UNSET_TOKEN"));
+  auto out = CollectGitHub(client, GitHubCollectorConfig{"", {"acme/nebula"}}, "github/run2", collected_at_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const auto& releases = out->rows["gh_releases"];
+  ASSERT_EQ(releases.size(), 3u);
+  EXPECT_EQ(releases[0]["assets"][1]["name"], "nebula-graph-3.8.0.ubuntu2004.amd64.deb");
+  EXPECT_EQ(releases[0]["assets"][1]["id"], 9012);
+  EXPECT_EQ(releases[0]["assets"][1]["download_count"], 40);
+  EXPECT_EQ(releases[2]["tag"], "v3.9.0");
+  EXPECT_EQ(releases[2]["draft"], true);
+  EXPECT_TRUE(releases[2]["published_at"].is_null());
+  EXPECT_EQ(releases[2]["created_at"], "2024-09-02 16:00:00");
+}
+
 TEST_F(CollectorsTest, GitHubWithoutTokenSkipsTrafficAndTotals) {
   ServeGitHub();
   ASSERT_TRUE(server_.Start());
@@ -271,8 +328,13 @@ TEST_F(CollectorsTest, DockerHubFollowsNextPages) {
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0], (json{{"namespace", "vesoft"}, {"repo", "nebula-graphd"}, {"day", "2024-09-02"},
                           {"pull_count", 5000000}, {"star_count", 40}, {"last_updated", "2024-09-01 12:00:00.123456"},
-                          {"collected_at", "2024-09-02 03:00:00"}, {"run_id", "dockerhub/run1"}}));
+                          {"status_description", "active"}, {"is_private", false}, {"storage_size", 2147483648LL},
+                          {"date_registered", "2019-06-01 00:00:00"}, {"collected_at", "2024-09-02 03:00:00"},
+                          {"run_id", "dockerhub/run1"}}));
   EXPECT_EQ(rows[2]["repo"], "nebula-metad");
+  EXPECT_EQ(rows[2]["status_description"], "inactive");
+  EXPECT_EQ(rows[2]["is_private"], true);
+  EXPECT_TRUE(rows[2]["storage_size"].is_null());  // not computed yet by Docker Hub
   EXPECT_EQ(out->responses.size(), 2u);
 }
 

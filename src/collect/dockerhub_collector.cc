@@ -34,6 +34,10 @@ Result<CollectorOutput> CollectDockerHub(HttpClient& client, const DockerHubColl
           {"pull_count", JsonField(r, "pull_count")},
           {"star_count", JsonField(r, "star_count")},
           {"last_updated", SqlTimestamp(JsonField(r, "last_updated"))},
+          {"status_description", JsonField(r, "status_description")},
+          {"is_private", JsonField(r, "is_private")},
+          {"storage_size", JsonField(r, "storage_size")},
+          {"date_registered", SqlTimestamp(JsonField(r, "date_registered"))},
           {"collected_at", SqlTimestamp(collected_at)},
           {"run_id", run_id},
       });

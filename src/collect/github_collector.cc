@@ -27,6 +27,14 @@ constexpr const char* kTotalsQuery = R"(query($owner: String!, $name: String!) {
   }
 })";
 
+// A repository's license as a maintainer names it: the SPDX id, or GitHub's name for it when there is no id
+// (GitHub answers spdx_id "NOASSERTION" for a license it files under "Other"); null without a license.
+json LicenseName(const json& license) {
+  const json spdx = JsonField(license, "spdx_id");
+  if (spdx.is_string() && !spdx.get<std::string>().empty() && spdx != "NOASSERTION") return spdx;
+  return JsonField(license, "name");
+}
+
 class GitHubRun {
  public:
   GitHubRun(HttpClient& client, const GitHubCollectorConfig& config, std::string run_id, TimePoint at)
@@ -140,12 +148,17 @@ class GitHubRun {
                            {"repo", repo},
                            {"stars", JsonField(r, "stargazers_count")},
                            {"forks", JsonField(r, "forks_count")},
-                           {"watchers", JsonField(r, "watchers_count")},
+                           // Not watchers_count: GitHub keeps that name for stars; subscribers are the watchers.
                            {"subscribers", JsonField(r, "subscribers_count")},
                            {"open_issues", JsonField(r, "open_issues_count")},
                            {"size_kb", JsonField(r, "size")},
                            {"default_branch", JsonField(r, "default_branch")},
-                           {"pushed_at", SqlTimestamp(JsonField(r, "pushed_at"))}});
+                           {"pushed_at", SqlTimestamp(JsonField(r, "pushed_at"))},
+                           {"archived", JsonField(r, "archived")},
+                           {"fork", JsonField(r, "fork")},
+                           {"language", JsonField(r, "language")},
+                           {"topics", JsonField(r, "topics")},
+                           {"license", LicenseName(JsonField(r, "license"))}});
     if (has_token_) RETURN_IF_ERROR(Totals(repo, &snapshot));
     out_.rows["gh_repo_snapshots"].push_back(std::move(snapshot));
     if (config_.traffic && has_token_) RETURN_IF_ERROR(Traffic(repo));
@@ -231,7 +244,11 @@ class GitHubRun {
       for (const json& rel : list) {
         json assets = json::array();
         for (const json& a : JsonField(rel, "assets")) {
-          assets.push_back({{"name", JsonField(a, "name")},
+          // The id tells a re-uploaded asset (same name, counter restarted) from the one it replaced.
+          assets.push_back({{"id", JsonField(a, "id")},
+                            {"name", JsonField(a, "name")},
+                            {"label", JsonField(a, "label")},
+                            {"digest", JsonField(a, "digest")},
                             {"content_type", JsonField(a, "content_type")},
                             {"size", JsonField(a, "size")},
                             {"download_count", JsonField(a, "download_count")},
@@ -246,6 +263,8 @@ class GitHubRun {
                                                   {"name", JsonField(rel, "name")},
                                                   {"published_at", SqlTimestamp(JsonField(rel, "published_at"))},
                                                   {"prerelease", JsonField(rel, "prerelease")},
+                                                  {"draft", JsonField(rel, "draft")},
+                                                  {"created_at", SqlTimestamp(JsonField(rel, "created_at"))},
                                                   {"assets", assets}}));
       }
       return Status::Ok();

@@ -1,8 +1,9 @@
 // GitHub collector: for an organisation (all its repositories) or a list of repositories, fetches through
-// the REST API the repository snapshot (stars, forks, watchers, subscribers, open issues, size, default
-// branch, pushed_at), the 14-day clone and view traffic per day, popular referrers and paths, and releases
-// with their assets; and through the GraphQL API the issue and PR totals (all/open/closed issues,
-// all/open/merged PRs), as the Nebula-Insights collector does.
+// the REST API the repository snapshot (stars, forks, subscribers - the watchers; GitHub's watchers_count is
+// the star count -, open issues, size, default branch, pushed_at, archived, fork, language, topics, license),
+// the 14-day clone and view traffic per day, popular referrers and paths, and releases (draft, created_at)
+// with their assets (id, label, digest, counts); and through the GraphQL API the issue and PR totals
+// (all/open/closed issues, all/open/merged PRs), as the Nebula-Insights collector does.
 // Traffic needs a token with push access and GraphQL needs any token: without one they are skipped with a
 // note and a log line, not a failure. The whole traffic window is fetched every run, so a run missed for up
 // to two weeks loses nothing (rows are upserted by repo and day).

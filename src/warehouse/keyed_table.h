@@ -28,7 +28,11 @@ struct KeyedRows {
 };
 
 // A view of daily figures from snapshots of running totals: within each `partition_by` group, ordered by
-// `order_by`, each row's `value` minus the previous row's, as `delta` (NULL on a group's first row).
+// `order_by`, each row's `value` minus the previous row's, as `delta` (NULL on a group's first row). With
+// `restart_on`, a row whose `restart_on` differs from the previous row's (both non-NULL) starts a new counter:
+// its delta is its whole value. A release asset deleted and uploaded again under the same name gets a new id
+// and a download count that restarts from zero; its downloads since are the new count, not a negative
+// difference. A NULL `restart_on` (rows collected before the id was) continues the counter.
 struct DeltaView {
   std::string name;
   std::string table;
@@ -39,6 +43,7 @@ struct DeltaView {
   std::string order_by;                                            // output name
   std::string value;                                               // output name
   std::string delta;                                               // output name of the difference
+  std::string restart_on = {};                                     // optional output name (see above)
 };
 
 }  // namespace sluice

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "collect/collect_tables.h"
 #include "warehouse/clickhouse/clickhouse_test_util.h"
@@ -70,7 +71,7 @@ TEST_F(KeyedTablesOnClickHouse, ReRunningTheSameRowsLeavesOneRowPerKeyWithTheNew
             (std::vector<std::string>{"org/a|2026-11-01|12|r2|2026-11-01 10:00:00",
                                       "org/b|2026-11-01|5|r1|2026-11-01 10:00:00"}));
   // Absent columns are NULL; key columns are not Nullable (the sorting key), the others are.
-  EXPECT_EQ(testing::Scalar(*w_, "SELECT isNull(watchers) FROM gh_repo_snapshots FINAL WHERE repo = 'org/b'"), "1");
+  EXPECT_EQ(testing::Scalar(*w_, "SELECT isNull(subscribers) FROM gh_repo_snapshots FINAL WHERE repo = 'org/b'"), "1");
   EXPECT_EQ(testing::Scalar(*w_,
                             "SELECT concat(engine, ' ', sorting_key) FROM system.tables WHERE database = "
                             "currentDatabase() AND name = 'gh_repo_snapshots'"),
@@ -108,11 +109,82 @@ TEST_F(KeyedTablesOnClickHouse, DeltaViewsGiveDailyDifferencesWithNullOnEachGrou
   EXPECT_EQ(Rows(*w_,
                  "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = "
                  "'gh_release_downloads_daily'"),
-            (std::vector<std::string>{"repo", "day", "tag", "asset", "download_count", "downloads"}));
+            (std::vector<std::string>{"repo", "day", "tag", "asset", "download_count", "asset_id", "downloads"}));
   EXPECT_EQ(Rows(*w_,
                  "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = "
                  "'dockerhub_pulls_daily'"),
             (std::vector<std::string>{"namespace", "repo", "day", "pull_count", "pulls"}));
+}
+
+// gh_repo_snapshots and gh_releases as declared before the fields of issue 12: with `watchers`, without the
+// repository's archived/fork/language/topics/license, the release's draft/created_at and the asset's
+// id/label/digest.
+std::vector<KeyedTable> TablesBeforeIssue12() {
+  std::vector<KeyedTable> old;
+  for (KeyedTable t : CollectTables()) {
+    std::vector<Field> columns;
+    for (Field f : t.columns) {
+      static const std::set<std::string> added = {"archived", "fork", "language", "topics", "license", "draft"};
+      if (added.count(f.name) || (t.name == "gh_releases" && f.name == "created_at")) continue;
+      if (f.name == "assets") {
+        FieldType asset = *f.type.element;
+        std::erase_if(asset.fields, [](const Field& a) { return a.name == "id" || a.name == "label" || a.name == "digest"; });
+        f.type.element = std::make_shared<FieldType>(asset);
+      }
+      columns.push_back(f);
+      if (f.name == "forks") columns.push_back({"watchers", columns.back().type});
+    }
+    t.columns = columns;
+    old.push_back(t);
+  }
+  return old;
+}
+
+// A Nested column gains fields with ADD COLUMN `assets.id`: 18.16 reads an old part's missing field as an array
+// of the length of its siblings (NULLs), so ARRAY JOIN and the delta view keep working across the upgrade.
+TEST_F(KeyedTablesOnClickHouse, ATableFromBeforeTheNewFieldsIsUpgradedInPlaceKeepingItsHistory) {
+  auto old_w = testing::OpenOn(*cluster_, 0, testing::TestDatabase() + "_old");
+  ASSERT_TRUE(old_w.ok()) << old_w.status().ToString();
+  ClickHouseWarehouse& w = **old_w;
+  const std::vector<KeyedTable> old = TablesBeforeIssue12();
+  ASSERT_EQ(old[5].name, "gh_releases");
+  ASSERT_TRUE(w.PrepareKeyedTables(old, {}).ok());
+  ASSERT_TRUE(w.UpsertRows({KeyedRows{old[0], {{{"day", "2026-11-01"}, {"repo", "org/db"}, {"stars", 10}, {"watchers", 10}}}},
+                            KeyedRows{old[5], {Release("2026-11-01", 100, 10)}}})
+                  .ok());
+
+  Status st = w.PrepareKeyedTables(CollectTables(), CollectViews());
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  json day2 = Release("2026-11-02", 130, 12);
+  day2["draft"] = false;
+  day2["assets"][0]["id"] = 71;
+  day2["assets"][1]["id"] = 72;
+  day2["assets"][0]["digest"] = "sha256:00";
+  json day3 = Release("2026-11-03", 150, 5);  // db.deb deleted and uploaded again: a new id, its count restarted
+  day3["assets"][0]["id"] = 71;
+  day3["assets"][1]["id"] = 82;
+  json snapshot = Snapshot("org/db", "2026-11-02", 12, "r2");
+  snapshot["license"] = "Apache-2.0";
+  snapshot["topics"] = {"graph", "database"};
+  ASSERT_TRUE(w.UpsertRows({KeyedRows{*FindCollectTable("gh_releases"), {day2, day3}},
+                            KeyedRows{*FindCollectTable("gh_repo_snapshots"), {snapshot}}})
+                  .ok());
+  EXPECT_EQ(Rows(w, "SELECT toString(day), toString(watchers), toString(license), toString(topics) FROM "
+                    "gh_repo_snapshots FINAL ORDER BY day"),
+            (std::vector<std::string>{"2026-11-01|10|NULL|[]", "2026-11-02|NULL|Apache-2.0|['graph','database']"}));
+  EXPECT_EQ(Rows(w, "SELECT toString(day), toString(`assets.id`), toString(`assets.digest`) FROM gh_releases FINAL "
+                    "ORDER BY day"),
+            (std::vector<std::string>{"2026-11-01|[NULL,NULL]|[NULL,NULL]", "2026-11-02|[71,72]|['sha256:00',NULL]",
+                                      "2026-11-03|[71,82]|[NULL,NULL]"}));
+  // Across the upgrade (NULL id, then 72) the counter continues; at the re-upload (72, then 82) it restarts.
+  EXPECT_EQ(Rows(w, "SELECT asset, toString(day), toString(asset_id), downloads FROM gh_release_downloads_daily "
+                    "ORDER BY asset, day"),
+            (std::vector<std::string>{"db.deb|2026-11-01|NULL|NULL", "db.deb|2026-11-02|72|2", "db.deb|2026-11-03|82|5",
+                                      "db.tar.gz|2026-11-01|NULL|NULL", "db.tar.gz|2026-11-02|71|30",
+                                      "db.tar.gz|2026-11-03|71|20"}));
+  // Preparing again changes nothing.
+  ASSERT_TRUE(w.PrepareKeyedTables(CollectTables(), CollectViews()).ok());
+  EXPECT_EQ(testing::Scalar(w, "SELECT count() FROM gh_releases FINAL"), "3");
 }
 
 }  // namespace

@@ -210,8 +210,14 @@ Status ClickHouseWarehouse::PrepareKeyedTables(const std::vector<KeyedTable>& ta
       out.push_back(is_partition ? ChIdent(c) : "tupleElement(`_t`, " + index(c) + ") AS " + ChIdent(c));
     }
     const std::string value = index(v.value);
-    out.push_back("if(`_i` = 1, NULL, tupleElement(`_t`, " + value + ") - tupleElement(`_r`[`_i` - 1], " + value +
-                  ")) AS " + ChIdent(v.delta));
+    std::string delta = "tupleElement(`_t`, " + value + ") - tupleElement(`_r`[`_i` - 1], " + value + ")";
+    if (!v.restart_on.empty()) {
+      // A NULL on either side compares to NULL, which ifNull makes "same counter".
+      const std::string id = index(v.restart_on);
+      delta = "if(ifNull(tupleElement(`_t`, " + id + ") != tupleElement(`_r`[`_i` - 1], " + id + "), 0), tupleElement(`_t`, " +
+              value + "), " + delta + ")";
+    }
+    out.push_back("if(`_i` = 1, NULL, " + delta + ") AS " + ChIdent(v.delta));
     std::string select = "SELECT " + Join(out) + " FROM (SELECT " + Join(partition) +
                          ", arraySort(x -> tupleElement(x, 1), groupArray(tuple(" + Join(tuple) + "))) AS `_r` FROM " +
                          "(SELECT " + [&] {

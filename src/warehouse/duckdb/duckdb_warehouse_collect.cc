@@ -2,9 +2,12 @@
 // system tables, `_sluice_runs` and `_sluice_http_cache` (created at Open). Run and cache timestamps cross the
 // SQL boundary as epoch microseconds both ways, so nothing depends on text formats.
 #include <nlohmann/json.hpp>
-#include <set>
+
+#include <algorithm>
+#include <map>
 
 #include "core/schema.h"
+#include "warehouse/duckdb/duckdb_nested_columns.h"
 #include "warehouse/duckdb/duckdb_warehouse.h"
 
 namespace sluice {
@@ -26,6 +29,18 @@ std::string Literal(const nlohmann::json& v) {
   return "CAST(" + QuoteLiteral(v.dump()) + " AS JSON)";
 }
 
+// `v` with every field `type` declares present: DuckDB's cast of JSON to a STRUCT refuses an object that
+// lacks one of its keys, and rows written before a field was declared (or by a collector that leaves it out)
+// lack it. Missing fields become null, inside lists too.
+nlohmann::json WithDeclaredFields(const FieldType& type, nlohmann::json v) {
+  if (type.kind == TypeKind::kList && v.is_array()) {
+    for (auto& e : v) e = WithDeclaredFields(*type.element, std::move(e));
+  } else if (type.kind == TypeKind::kStruct && v.is_object()) {
+    for (const Field& f : type.fields) v[f.name] = WithDeclaredFields(f.type, v.contains(f.name) ? v[f.name] : nullptr);
+  }
+  return v;
+}
+
 std::string DeltaViewSql(const DeltaView& v) {
   std::string kept, cols, partition;
   for (const auto& c : v.columns) kept += (kept.empty() ? "" : ", ") + QuoteIdent(c);
@@ -37,9 +52,15 @@ std::string DeltaViewSql(const DeltaView& v) {
   std::string source = v.unnest.empty() ? QuoteIdent(v.table)
                                         : "(SELECT " + kept + ", unnest(" + QuoteIdent(v.unnest) +
                                               ", recursive := true) FROM " + QuoteIdent(v.table) + ")";
-  return "CREATE OR REPLACE VIEW " + QuoteIdent(v.name) + " AS SELECT *, " + QuoteIdent(v.value) + " - lag(" +
-         QuoteIdent(v.value) + ") OVER (PARTITION BY " + partition + " ORDER BY " + QuoteIdent(v.order_by) + ") AS " +
-         QuoteIdent(v.delta) + " FROM (SELECT " + cols + " FROM " + source + ")";
+  const std::string over = " OVER (PARTITION BY " + partition + " ORDER BY " + QuoteIdent(v.order_by) + ")";
+  const std::string value = QuoteIdent(v.value);
+  std::string delta = value + " - lag(" + value + ")" + over;
+  if (!v.restart_on.empty()) {
+    const std::string id = QuoteIdent(v.restart_on), previous = "lag(" + id + ")" + over;
+    delta = "CASE WHEN " + previous + " <> " + id + " THEN " + value + " ELSE " + delta + " END";
+  }
+  return "CREATE OR REPLACE VIEW " + QuoteIdent(v.name) + " AS SELECT *, " + delta + " AS " + QuoteIdent(v.delta) +
+         " FROM (SELECT " + cols + " FROM " + source + ")";
 }
 
 }  // namespace
@@ -50,14 +71,27 @@ Status DuckDbWarehouse::PrepareKeyedTables(const std::vector<KeyedTable>& tables
     for (const Field& f : t.columns) cols += (cols.empty() ? "" : ", ") + QuoteIdent(f.name) + " " + f.type.SqlType();
     RETURN_IF_ERROR(db_->Execute("CREATE TABLE IF NOT EXISTS " + QuoteIdent(t.name) + " (" + cols + ")")
                         .WithContext("creating table " + t.name));
-    ASSIGN_OR_RETURN(auto existing,
-                     db_->Query("SELECT column_name FROM duckdb_columns() WHERE table_name = " + QuoteLiteral(t.name)));
-    std::set<std::string> have;
-    for (const auto& row : existing.rows) have.insert(row[0].value_or(""));
-    for (const Field& f : t.columns)
-      if (!have.count(f.name))
+    ASSIGN_OR_RETURN(auto existing, db_->Query("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = " +
+                                               QuoteLiteral(t.name)));
+    std::map<std::string, std::string> have;  // column -> DuckDB's type text
+    for (const auto& row : existing.rows) have[row[0].value_or("")] = row[1].value_or("");
+    for (const Field& f : t.columns) {
+      auto column = have.find(f.name);
+      if (column == have.end()) {
         RETURN_IF_ERROR(db_->Execute("ALTER TABLE " + QuoteIdent(t.name) + " ADD COLUMN " + QuoteIdent(f.name) + " " +
                                      f.type.SqlType()));
+        continue;
+      }
+      if (f.type.kind != TypeKind::kStruct && f.type.kind != TypeKind::kList) continue;
+      // Fields declared since inside a struct or a list of structs, added in place: old rows read them NULL.
+      ASSIGN_OR_RETURN(auto missing, MissingNestedFields(f.name, column->second, f.type));
+      for (const MissingNestedField& m : missing) {
+        std::string path;
+        for (const std::string& part : m.path) path += (path.empty() ? "" : ".") + QuoteIdent(part);
+        RETURN_IF_ERROR(db_->Execute("ALTER TABLE " + QuoteIdent(t.name) + " ADD COLUMN " + path + " " + m.type.SqlType())
+                            .WithContext("adding " + path + " to " + t.name));
+      }
+    }
   }
   for (const DeltaView& v : views)
     RETURN_IF_ERROR(db_->Execute(DeltaViewSql(v)).WithContext("creating view " + v.name));
@@ -78,7 +112,10 @@ Result<int64_t> DuckDbWarehouse::UpsertRows(const std::vector<KeyedRows>& batche
         }
         for (const auto& [col, v] : row.items()) {
           cols += (cols.empty() ? "" : ", ") + QuoteIdent(col);
-          values += (values.empty() ? "" : ", ") + Literal(v);
+          auto declared = std::find_if(batch.table.columns.begin(), batch.table.columns.end(),
+                                       [&](const Field& f) { return f.name == col; });
+          values += (values.empty() ? "" : ", ") +
+                    Literal(declared == batch.table.columns.end() ? v : WithDeclaredFields(declared->type, v));
         }
         RETURN_IF_ERROR(db_->Execute("DELETE FROM " + table + " WHERE " + where));
         RETURN_IF_ERROR(db_->Execute("INSERT INTO " + table + " (" + cols + ") VALUES (" + values + ")"));
