@@ -61,9 +61,9 @@ struct CollectorPreview {
   // http_json, when `rows:` selected no object: the first good page's top-level members (or its JSON type),
   // to show where the rows are.
   std::vector<std::string> page_members;
-  std::vector<std::string> notes;  // the run's notes (values that did not convert, skipped parts)
+  std::vector<std::string> notes;   // the run's notes (values that did not convert, skipped parts)
   std::vector<std::string> failed;  // "part: error" of the parts that failed: a real run would be partial
-  int parts_ok = 0;                // parts collected in full (none with some failed: the run fails)
+  int parts_ok = 0;                 // parts collected in full (none with some failed: the run fails)
 };
 
 // Runs `config` once as of `at` (its {{date}}) and describes what it would load. Errors are the run's own
