@@ -7,14 +7,17 @@
 // auto-refresh picking up newly ingested events, an edited dashboard file showing its new chart (and a broken
 // edit its error in a banner, the last good version still drawn), and no console errors.
 //
-// usage: node dashboard.e2e.mjs BASE_URL TOKEN SLUICE_BIN CONFIG SCREENSHOT_DIR
+// The community dashboard's source-health charts are checked against a partial collector run the C++ test
+// recorded before starting sluice run: the partial source is named, as partial, in the indicator.
+//
+// usage: node dashboard.e2e.mjs BASE_URL TOKEN SLUICE_BIN CONFIG SCREENSHOT_DIR PARTIAL_COLLECTOR
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [baseUrl, token, sluiceBin, config, shots] = process.argv.slice(2);
+const [baseUrl, token, sluiceBin, config, shots, partialCollector] = process.argv.slice(2);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 let failures = 0;
@@ -170,8 +173,26 @@ try {
     await page.click('#dashboard-list a[href="/dashboards/community"]');
     await page.waitForURL('**/dashboards/community');
     const def = await checkDashboard(page, 'community');
-    assert.equal(def.charts.length, 9);
+    assert.equal(def.charts.length, 16);
     await page.screenshot({ path: `${shots}/community.png`, fullPage: true });
+  });
+
+  await check('community: the partial run recorded shows its source as partial in the source-health indicator', async () => {
+    const def = await api('/api/dashboards/community');
+    const count = def.charts.find((c) => c.title === 'Sources failing or partial (latest run)');
+    const latest = def.charts.find((c) => c.title === 'Sources, latest run of each (failing or partial first)');
+    assert.ok(count && latest, 'the community dashboard has its source-health charts');
+    // The demo's own collectors succeeded; the one run recorded as partial is the only unhealthy source.
+    assert.equal(await page.textContent(`.chart[data-index="${count.index}"] .number`), '1');
+    const rows = await page.$$eval(`.chart[data-index="${latest.index}"] tbody tr`,
+                                   (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+    const headers = await page.$$eval(`.chart[data-index="${latest.index}"] thead th`, (ths) => ths.map((th) => th.textContent));
+    const col = (name) => headers.indexOf(name);
+    assert.ok(col('collector') >= 0 && col('status') >= 0 && col('what_failed') >= 0, headers.join(','));
+    assert.deepEqual(rows[0].slice(0, 2), [partialCollector, 'partial'], 'failing or partial sources come first');
+    assert.match(rows[0][col('what_failed')], /acme\/gone/, 'the failed part is named');
+    for (const r of rows.slice(1)) assert.equal(r[col('status')], 'succeeded', `${r[0]} is not partial`);
+    await page.locator(`.chart[data-index="${latest.index}"]`).screenshot({ path: `${shots}/community-partial-source.png` });
   });
 
   await check('tracking: rollup and SQL charts are drawn with the points sluice query returns', async () => {
