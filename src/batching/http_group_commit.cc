@@ -56,6 +56,7 @@ void HttpGroupCommit::CutOpen() {
   if (!open_) return;
   open_->cut = true;
   open_.reset();
+  ++in_flight_;
   cv_.notify_all();
 }
 
@@ -114,11 +115,14 @@ Result<IngestReport> HttpGroupCommit::Add(std::string_view body) {
 Status HttpGroupCommit::Lead(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& g) {
   while (!g->cut) {
     const int64_t left = g->deadline_us - NowMicros();
-    if (left <= 0) {
+    if (left <= 0 && in_flight_ < kMaxGroupsInFlight) {
       CutOpen();  // still open, so it is open_
       break;
     }
-    cv_.wait_for(lock, std::chrono::microseconds(left));
+    if (left > 0)
+      cv_.wait_for(lock, std::chrono::microseconds(left));
+    else
+      cv_.wait(lock);  // until a group in flight is answered, or this one is cut (full)
   }
   // Groups queue in sequence order, so each commits after the one before it (the checkpoint fence refuses
   // positions behind the checkpoint).
@@ -133,12 +137,13 @@ Status HttpGroupCommit::Lead(std::unique_lock<std::mutex>& lock, const std::shar
   lock.unlock();
 
   Status st = queued.ok() ? BodyStatus(queued->get(), partition_) : queued.status();
-  if (st.IsRetry() && queued.ok()) {
-    // Stale: the checkpoint is past this group. Start again from it with the next group (an open group
-    // keeps the numbers it has; it will come back stale too, and reset then).
-    std::lock_guard<std::mutex> relock(mu_);
-    if (!open_) next_sequence_ = -1;
-  }
+  lock.lock();
+  --in_flight_;
+  // Stale: the checkpoint is past this group. Start again from it with the next group (an open group keeps
+  // the numbers it has; it will come back stale too, and reset then).
+  if (st.IsRetry() && queued.ok() && !open_) next_sequence_ = -1;
+  cv_.notify_all();
+  lock.unlock();
   g->committed.set_value(st);
   return st;
 }

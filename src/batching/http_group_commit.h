@@ -5,8 +5,12 @@
 // A group is cut when it is full (the stream's max_records or max_bytes), when the next body would take it
 // past those limits (that body opens the next group; a body over the limits alone is a group of its own),
 // or when its wait passes: the stream's max_wait, capped at kMaxGroupWaitUs, so a lone body is not held for
-// the source's whole max_wait. The body that opened a group leads it: it waits the group out, lands and
-// queues it in group order, waits for its commit and hands the outcome to every member. Each body is
+// the source's whole max_wait. A group past its wait still stays open while kMaxGroupsInFlight groups are
+// landing, queued or loading (LevelDB's group commit: the next group forms while the last one is written),
+// so a slow warehouse makes groups bigger instead of filling the loader's queue with small ones, and the
+// queue fills, and bodies are refused, only when whole batches wait. The body that opened a group leads it:
+// it waits the group out, lands and queues it in group order, waits for its commit and hands the outcome to
+// every member. Each body is
 // answered with its own counts (rows loaded, dead letters) and the group's batch id, only after the commit;
 // a failed commit fails every body of the group with that error.
 //
@@ -55,6 +59,9 @@ class HttpGroupCommit {
 
   // The longest a group stays open for more bodies (when the stream's max_wait is shorter, that instead).
   static constexpr int64_t kMaxGroupWaitUs = 5'000;
+  // Groups cut and not yet committed before a group that is not full waits past its wait: one loading and
+  // one queued behind it keep the loader busy.
+  static constexpr int kMaxGroupsInFlight = 2;
 
   // `limits`: the stream's batch limits (max_records already rounded by the warehouse); `partition`: this
   // worker's http partition name. `stream`, `source` and `metrics` must outlive this object.
@@ -80,7 +87,7 @@ class HttpGroupCommit {
     std::shared_future<Status> outcome = committed.get_future().share();
   };
 
-  // Closes the open group to new bodies and wakes its leader. Requires mu_.
+  // Closes the open group to new bodies (it is in flight from now on) and wakes its leader. Requires mu_.
   void CutOpen();
   bool Full(const Batch& b) const {
     return b.read_records >= limits_.max_records || b.read_bytes >= limits_.max_bytes;
@@ -105,6 +112,7 @@ class HttpGroupCommit {
   int64_t next_sequence_ = -1;  // -1: read the checkpoint first
   uint64_t next_ticket_ = 0;    // the next group's ticket
   uint64_t turn_ = 0;           // the ticket whose leader may land and queue now
+  int in_flight_ = 0;           // groups cut and not yet answered
 };
 
 }  // namespace sluice

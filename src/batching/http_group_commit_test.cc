@@ -155,8 +155,46 @@ TEST_F(HttpGroupCommitTest, ABodyThatWouldOverflowTheBatchGoesInTheNextGroup) {
   EXPECT_EQ(Scalar("SELECT rows FROM _sluice_batches WHERE batch_id = '" + alone->batch_id + "'"), "15");
 }
 
-TEST_F(HttpGroupCommitTest, AFullQueueRefusesWithRetryAndLosesNothingItAccepted) {
+TEST_F(HttpGroupCommitTest, WhileTheWarehouseIsBusyBodiesGatherInTheOpenGroupInsteadOfBeingRefused) {
   Start("{ max_wait: 1s }");
+  ASSERT_TRUE(pipeline_->Ingest("t", Record(0)).ok());  // reads the checkpoint
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  auto holder = std::async(std::launch::async, [&] {
+    return pipeline_->WithWarehouse([&](Warehouse&) {
+      holding.set_value();
+      released.wait();
+      return Status::Ok();
+    });
+  });
+  holding.get_future().wait();
+  // 20 bodies, one after another, while nothing can commit: two groups go in flight, the rest wait in the
+  // open group, which grows (the loader's queue never fills, so nothing is refused).
+  std::vector<std::future<Result<IngestReport>>> answers;
+  for (int i = 1; i <= 20; ++i) {
+    answers.push_back(std::async(std::launch::async, [this, i] { return pipeline_->Ingest("t", Record(i)); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_LE(pipeline_->queue_depth(), 2u);
+  release.set_value();
+  ASSERT_TRUE(holder.get().ok());
+  std::set<std::string> batch_ids;
+  for (auto& a : answers) {
+    auto r = a.get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->loaded, 1);
+    batch_ids.insert(r->batch_id);
+  }
+  EXPECT_LE(batch_ids.size(), 3u) << "two groups in flight, everything else in the third";
+  EXPECT_EQ(metrics_.Get("sluice_http_refused_total"), 0);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM raw_t"), "21");
+}
+
+TEST_F(HttpGroupCommitTest, AFullQueueRefusesWithRetryAndLosesNothingItAccepted) {
+  // One record per batch: every body is a full group, so four of them fill the loader's queue.
+  Start("{ max_records: 1, max_wait: 1s }");
   // The first body reads the checkpoint; it must not wait behind the held warehouse below.
   ASSERT_TRUE(pipeline_->Ingest("t", Record(0)).ok());
   // Hold the warehouse busy (as a long query would), so the loader cannot commit.

@@ -64,6 +64,7 @@ streams:
     event_time: ts
     schema: { ts: timestamp, n: int64 }
     sources: [ { kind: http } ]
+    batch: { max_records: 1 }
 )",
                             "t.yaml", dir.string());
   ASSERT_TRUE(config.ok()) << config.status().ToString();
@@ -75,7 +76,8 @@ streams:
   Pipeline pipeline(*config, warehouse, metrics);
   ASSERT_TRUE(pipeline.Start(false).ok());
 
-  // Fill the queue: these bodies are accepted and wait for their commit.
+  // Fill the queue: these bodies are accepted and wait for their commit. Each is a whole batch (max_records: 1);
+  // smaller ones would wait in the open HTTP group instead (http_group_commit.h).
   std::vector<std::future<Result<IngestReport>>> accepted;
   for (size_t i = 0; i < Pipeline::kMaxQueued; ++i) {
     accepted.push_back(std::async(std::launch::async, [&pipeline, i] {

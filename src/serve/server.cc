@@ -3,8 +3,12 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 
 #include "serve/access.h"
 #include "serve/dashboard_routes.h"
@@ -28,6 +32,10 @@ thread_local std::string t_request_path;
 
 // Where a refused request that carries a body is sent to have its body read and dropped.
 constexpr char kRefusedPath[] = "/_sluice/refused";
+// A connection holds one of the server's threads while its handler runs, and an ingest handler waits for its
+// group's commit: with httplib's default (max(8, cores - 1)) 20 clients posting at once queued behind eight
+// instead of sharing one group commit.
+constexpr size_t kServerThreads = 32;
 
 bool CarriesBody(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
@@ -47,6 +55,14 @@ Status Server::Start(const std::string& listen) {
   RETURN_IF_ERROR(dashboards_->Load());
   http_ = std::make_unique<httplib::Server>();
   auto& srv = *http_;
+  srv.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
+  // The library listens with a backlog of 5; 20 clients connecting at once overflowed it and some lost their
+  // request. The listening socket is noted here and listened on again, with the system's maximum, once bound.
+  int listening = -1;
+  srv.set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = sock;  // the last socket made is the one that bound
+  });
 
   AccessPolicy policy{token, [](const std::string& path) {
                         return path == "/healthz" || path == "/metrics" || IsPublicDashboardPath(path);
@@ -154,6 +170,8 @@ Status Server::Start(const std::string& listen) {
   else
     port_ = srv.bind_to_port(address.host, address.port) ? address.port : -1;
   if (port_ <= 0) return Status::Io("cannot listen on " + listen + " (is another sluice running?)");
+  if (listening >= 0 && ::listen(listening, SOMAXCONN) != 0)
+    spdlog::warn("could not raise the listen backlog: {}", std::strerror(errno));
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   spdlog::info("serving on http://{}:{}{}",
                address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host, port_,
