@@ -1,6 +1,8 @@
-// `sluice run` end to end: POST /ingest answers after commit with counts, 413 past the size limit, 404 for an
-// unknown stream; `sluice query` reaches the warehouse through the running process; /metrics shows counters;
-// SIGTERM finishes cleanly.
+// `sluice run` end to end: POST /ingest answers after commit with counts (concurrent bodies share batches,
+// each answered with its own), 413 past the size limit, 404 for an unknown stream; `sluice query` reaches the
+// warehouse through the running process; /metrics shows counters; SIGTERM finishes cleanly.
+#include <future>
+
 #include "harness.h"
 
 namespace sluice::e2e {
@@ -67,6 +69,45 @@ streams:
   auto third = HttpPost(port, "/ingest/tracking", "{\"ts\":\"2026-11-01T12:00:00Z\",\"ad_id\":4,\"event\":\"start\"}\n");
   EXPECT_EQ(third.first, 200) << third.second;
   EXPECT_EQ(QueryScalar(config, "SELECT max(_offset) FROM raw_tracking"), "5");
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitFor(pid), 0);
+}
+
+// Group commit: 20 clients posting at once are each answered 200 with their own counts; the warehouse holds
+// exactly their sum, in fewer batches (transactions) than bodies; a dead letter counts in its body's answer.
+TEST_F(HttpIngestTest, ConcurrentClientsShareBatchesAndEachGetsItsOwnCounts) {
+  int port = FreePort();
+  std::string config = Write("sluice.yaml", R"(warehouse: { path: wh.duckdb }
+landing: { path: landing }
+server: { listen: 127.0.0.1:)" + std::to_string(port) + R"( }
+streams:
+  tracking:
+    event_time: ts
+    schema: { ts: timestamp, ad_id: int64 }
+    sources: [ { kind: http } ]
+)");
+  pid_t pid = StartSluice({"run", "-c", config, "--quiet"}, Path("run.log"));
+  ASSERT_TRUE(WaitHealthy(port, 20)) << "sluice run did not come up";
+  std::vector<std::future<std::pair<int, std::string>>> answers;
+  int expected = 0;
+  for (int i = 0; i < 20; ++i) {
+    std::string body;
+    for (int r = 0; r <= i % 3; ++r)
+      body += "{\"ts\":\"2026-11-01T10:00:00Z\",\"ad_id\":" + std::to_string(i * 10 + r) + "}\n";
+    if (i == 5) body += "{\"ts\":\"2026-11-01T10:00:00Z\",\"ad_id\":\"five\"}\n";
+    expected += i % 3 + 1;
+    answers.push_back(std::async(std::launch::async, [port, body] { return HttpPost(port, "/ingest/tracking", body); }));
+  }
+  for (int i = 0; i < 20; ++i) {
+    auto [code, body] = answers[i].get();
+    EXPECT_EQ(code, 200) << body;
+    EXPECT_NE(body.find("\"loaded\":" + std::to_string(i % 3 + 1) + ",\"dead_lettered\":" + (i == 5 ? "1" : "0")),
+              std::string::npos)
+        << "client " << i << ": " << body;
+  }
+  EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM raw_tracking"), std::to_string(expected));
+  EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM _sluice_dead_letters"), "1");
+  EXPECT_LT(std::stoi(QueryScalar(config, "SELECT count(*) FROM _sluice_batches")), 20);
   ::kill(pid, SIGTERM);
   EXPECT_EQ(WaitFor(pid), 0);
 }
