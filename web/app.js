@@ -460,7 +460,9 @@ function formatCell(v, type) {
 }
 
 function table(chart, result) {
-  const cols = chart.y.length ? chart.y.map((y) => columnIndex(result, y)) : result.columns.map((_, i) => i);
+  // A table naming its columns shows x (what the rows are, e.g. a rollup's dimension) first, then y.
+  const named = chart.y.length ? [chart.x, ...chart.y].filter((c) => c) : [];
+  const cols = named.length ? named.map((c) => columnIndex(result, c)) : result.columns.map((_, i) => i);
   const head = el('tr', {}, ...cols.map((i) => el('th', { textContent: result.columns[i] })));
   const body = result.rows.slice(0, MAX_TABLE_ROWS).map((row) =>
       el('tr', {}, ...cols.map((i) => el('td', { className: isNumeric(result.types[i]) ? 'num' : '',

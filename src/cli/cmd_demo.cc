@@ -44,7 +44,8 @@ constexpr const char* kTrackingStream = R"(  tracking:
     batch: { max_records: 10000, max_wait: 1s }
 )";
 
-// An hourly rollup of the tracking events: counts per ad and site, event types pivoted into columns.
+// Hourly rollups of the tracking events: counts per ad and site, event types pivoted into columns; and per
+// country, for the Tracking dashboard's country table.
 constexpr const char* kRollups = R"(rollups:
   tracking_hourly:
     stream: tracking
@@ -52,6 +53,12 @@ constexpr const char* kRollups = R"(rollups:
     dimensions: [ad_id, website_id]
     pivot: { column: event, values: [start, firstQuartile, midpoint, thirdQuartile, complete, click] }
     measures: { events: count, sessions: approx_distinct(session) }
+  tracking_country_hourly:
+    stream: tracking
+    grain: hour
+    dimensions: [country]
+    pivot: { column: event, values: [click] }
+    measures: { events: count }
 )";
 
 constexpr const char* kGithubStream = R"(  github_events:

@@ -302,6 +302,12 @@ TEST(DashboardExamplesTest, ExamplesLoad) {
   dimensions: [ad_id, website_id]
   pivot: { column: event, values: [start, firstQuartile, midpoint, thirdQuartile, complete, click] }
   measures: { events: count, sessions: approx_distinct(session) }
+tracking_country_hourly:
+  stream: tracking
+  grain: hour
+  dimensions: [country]
+  pivot: { column: event, values: [click] }
+  measures: { events: count }
 )");
   auto d = LoadDashboards(config);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
