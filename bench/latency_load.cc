@@ -8,10 +8,14 @@
 // Before that, a short phase measures the maximum throughput the same way (HTTP: clients posting 1,000-event
 // bodies back to back; Kafka: MAX_EVENTS produced at once, timed until all are queryable).
 //   latency_load http  --port P --stream S [--clients 20] [--rate R] [--seconds S] [--max-seconds M] [--pid PID]
-//   latency_load kafka --port P --stream S --brokers B --topic T [--partitions 16] [--max-events N] [...]
+//   latency_load kafka --port P --stream S --brokers B --topic T [--partitions 16] [--max-events N]
+//                      [--broker-pid PID] [...]
+// With --pid (sluice run) and --broker-pid, it also prints their RSS and who kept the cores busy while timed.
 // Prints key=value lines on stdout (bench/latency formats them); progress on stderr every 5 seconds.
 #include <httplib.h>
 #include <librdkafka/rdkafka.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -50,7 +54,8 @@ struct Options {
   int64_t max_events = 1'000'000;
   std::string brokers, topic;
   int partitions = 16;
-  int pid = 0;
+  int pid = 0;         // sluice run: its RSS and CPU
+  int broker_pid = 0;  // the mock Kafka cluster: its CPU
   int tick_ms = 10;  // an HTTP client sends at most once per tick (what fell due meanwhile)
   int poll_ms = 10;  // pause between two polls
 };
@@ -212,6 +217,52 @@ std::string Scalar(int port, const std::string& sql) {
   return v;
 }
 
+// CPU seconds so far: the machine's busy time (all processes) and that of one process (0 when unknown).
+double MachineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user, nice, system, idle, iowait, irq, softirq, steal;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  return (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+double ProcessCpuSeconds(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i)
+    if (i == 14 || i == 15) ticks += std::atof(f.c_str());  // utime, stime
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+double SelfCpuSeconds() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Who kept the cores busy during the timed phase, in cores (CPU seconds per second).
+class CoreUse {
+ public:
+  explicit CoreUse(const Options& o)
+      : o_(o), t0_(NowMicros()), all0_(MachineBusySeconds()), sluice0_(ProcessCpuSeconds(o.pid)),
+        broker0_(ProcessCpuSeconds(o.broker_pid)), self0_(SelfCpuSeconds()) {}
+  void Print() const {
+    const double secs = (NowMicros() - t0_) / 1e6;
+    std::printf("cores_all=%.2f\ncores_sluice=%.2f\ncores_brokers=%.2f\ncores_load=%.2f\n",
+                (MachineBusySeconds() - all0_) / secs, (ProcessCpuSeconds(o_.pid) - sluice0_) / secs,
+                (ProcessCpuSeconds(o_.broker_pid) - broker0_) / secs, (SelfCpuSeconds() - self0_) / secs);
+  }
+
+ private:
+  const Options& o_;
+  int64_t t0_;
+  double all0_, sluice0_, broker0_, self0_;
+};
+
 struct Counters {
   std::atomic<int64_t> bodies{0}, refused{0}, errors{0}, events_ok{0};
 };
@@ -309,6 +360,7 @@ int RunHttp(const Options& o) {
 
   Tracker tracker(o, o.clients);
   Counters c;
+  CoreUse cores(o);
   std::atomic<bool> stop{false}, give_up{false};
   const int64_t start = NowMicros(), end = start + static_cast<int64_t>(o.seconds) * 1'000'000;
   std::thread poller([&] { tracker.Poll(stop, start - 1'000'000); });
@@ -352,6 +404,7 @@ int RunHttp(const Options& o) {
   const double achieved = tracker.sent() / ((NowMicros() - start) / 1e6);
   stop = true;
   poller.join();
+  cores.Print();
   std::printf("bodies=%lld\nrefused=%lld\nerrors=%lld\n", static_cast<long long>(c.bodies.load()),
               static_cast<long long>(c.refused.load()), static_cast<long long>(c.errors.load()));
   Report(o, tracker, achieved);
@@ -419,6 +472,7 @@ int RunKafka(const Options& o) {
   std::fprintf(stderr, "Kafka sustained: %.0f events/s over %d partitions for %d s...\n", o.rate, o.partitions,
                o.seconds);
   Tracker tracker(o, o.partitions);
+  CoreUse cores(o);
   std::atomic<bool> stop{false};
   const int64_t start = NowMicros(), end = start + static_cast<int64_t>(o.seconds) * 1'000'000;
   std::thread poller([&] { tracker.Poll(stop, start - 1'000'000); });
@@ -448,6 +502,7 @@ int RunKafka(const Options& o) {
   const double achieved = tracker.sent() / ((NowMicros() - start) / 1e6);
   stop = true;
   poller.join();
+  cores.Print();
   Report(o, tracker, achieved);
   rd_kafka_destroy(rk);
   return 0;
@@ -475,6 +530,7 @@ int main(int argc, char** argv) {
     else if (k == "--topic") o.topic = v;
     else if (k == "--partitions") o.partitions = std::atoi(v.c_str());
     else if (k == "--pid") o.pid = std::atoi(v.c_str());
+    else if (k == "--broker-pid") o.broker_pid = std::atoi(v.c_str());
     else if (k == "--tick-ms") o.tick_ms = std::atoi(v.c_str());
     else if (k == "--poll-ms") o.poll_ms = std::atoi(v.c_str());
     else {
