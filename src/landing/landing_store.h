@@ -41,7 +41,9 @@ class LandingStore {
 // The landing store a config names (OpenObjectStore).
 inline LandingStore OpenLandingStore(const Config& config) { return LandingStore(OpenObjectStore(config)); }
 
-// zstd-compresses `data` at a fast level.
+// zstd-compresses `data` at a fast level. Level 1 by measurement (bench/landing_zstd, tracking events in
+// 58 MB batches): 0.70 s/GB and 21x smaller; level -1 saves 12% of the time but lands 17x, level 3 costs 43%
+// more for nothing (20x), level 6 is 7x slower for 22x.
 std::string ZstdCompress(std::string_view data, int level = 1);
 // Decompresses a whole zstd stream (one or more frames).
 Result<std::string> ZstdDecompress(std::string_view data);
