@@ -8,6 +8,7 @@
 
 #include "collect/collect_json.h"
 #include "collect/collect_tables.h"
+#include "collect/collect_tables_before_issue12.h"
 #include "core/time.h"
 #include "warehouse/duckdb/duckdb_warehouse.h"
 
@@ -73,34 +74,10 @@ TEST_F(CollectLoaderTest, RerunningADayChangesNothingAndDailyViewsDifference) {
   EXPECT_EQ(Q("SELECT count(*) FROM gh_traffic_clones"), "1") << "the overlapping traffic day is upserted";
 }
 
-// gh_repo_snapshots and gh_releases as declared before the fields of issue 12: with `watchers` (GitHub's
-// watchers_count, the star count), without the repository's archived/fork/language/topics/license, the
-// release's draft/created_at and the asset's id/label/digest.
-std::vector<KeyedTable> TablesBeforeIssue12() {
-  std::vector<KeyedTable> old;
-  for (KeyedTable t : CollectTables()) {
-    std::vector<Field> columns;
-    for (Field f : t.columns) {
-      static const std::set<std::string> added = {"archived", "fork", "language", "topics", "license", "draft"};
-      if (added.count(f.name) || (t.name == "gh_releases" && f.name == "created_at")) continue;
-      if (f.name == "assets") {
-        FieldType asset = *f.type.element;
-        std::erase_if(asset.fields, [](const Field& a) { return a.name == "id" || a.name == "label" || a.name == "digest"; });
-        f.type.element = std::make_shared<FieldType>(asset);
-      }
-      columns.push_back(f);
-      if (f.name == "forks") columns.push_back({"watchers", columns.back().type});
-    }
-    t.columns = columns;
-    old.push_back(t);
-  }
-  return old;
-}
-
 TEST_F(CollectLoaderTest, AWarehouseFromBeforeTheNewFieldsIsUpgradedInPlaceKeepingItsHistory) {
-  ASSERT_TRUE(wh_->PrepareKeyedTables(TablesBeforeIssue12(), {}).ok());
+  ASSERT_TRUE(wh_->PrepareKeyedTables(CollectTablesBeforeIssue12(), {}).ok());
   auto old_row = [](const KeyedTable& t, json row) { return KeyedRows{t, {std::move(row)}}; };
-  const std::vector<KeyedTable> old = TablesBeforeIssue12();
+  const std::vector<KeyedTable> old = CollectTablesBeforeIssue12();
   ASSERT_EQ(old[5].name, "gh_releases");
   ASSERT_TRUE(wh_->UpsertRows({old_row(old[0], {{"day", "2024-09-01"}, {"repo", "acme/nebula"}, {"stars", 1000},
                                                 {"watchers", 1000}, {"subscribers", 90}}),

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "collect/collect_tables.h"
+#include "collect/collect_tables_before_issue12.h"
 #include "warehouse/clickhouse/clickhouse_test_util.h"
 
 namespace sluice {
@@ -116,37 +117,13 @@ TEST_F(KeyedTablesOnClickHouse, DeltaViewsGiveDailyDifferencesWithNullOnEachGrou
             (std::vector<std::string>{"namespace", "repo", "day", "pull_count", "pulls"}));
 }
 
-// gh_repo_snapshots and gh_releases as declared before the fields of issue 12: with `watchers`, without the
-// repository's archived/fork/language/topics/license, the release's draft/created_at and the asset's
-// id/label/digest.
-std::vector<KeyedTable> TablesBeforeIssue12() {
-  std::vector<KeyedTable> old;
-  for (KeyedTable t : CollectTables()) {
-    std::vector<Field> columns;
-    for (Field f : t.columns) {
-      static const std::set<std::string> added = {"archived", "fork", "language", "topics", "license", "draft"};
-      if (added.count(f.name) || (t.name == "gh_releases" && f.name == "created_at")) continue;
-      if (f.name == "assets") {
-        FieldType asset = *f.type.element;
-        std::erase_if(asset.fields, [](const Field& a) { return a.name == "id" || a.name == "label" || a.name == "digest"; });
-        f.type.element = std::make_shared<FieldType>(asset);
-      }
-      columns.push_back(f);
-      if (f.name == "forks") columns.push_back({"watchers", columns.back().type});
-    }
-    t.columns = columns;
-    old.push_back(t);
-  }
-  return old;
-}
-
 // A Nested column gains fields with ADD COLUMN `assets.id`: 18.16 reads an old part's missing field as an array
 // of the length of its siblings (NULLs), so ARRAY JOIN and the delta view keep working across the upgrade.
 TEST_F(KeyedTablesOnClickHouse, ATableFromBeforeTheNewFieldsIsUpgradedInPlaceKeepingItsHistory) {
   auto old_w = testing::OpenOn(*cluster_, 0, testing::TestDatabase() + "_old");
   ASSERT_TRUE(old_w.ok()) << old_w.status().ToString();
   ClickHouseWarehouse& w = **old_w;
-  const std::vector<KeyedTable> old = TablesBeforeIssue12();
+  const std::vector<KeyedTable> old = CollectTablesBeforeIssue12();
   ASSERT_EQ(old[5].name, "gh_releases");
   ASSERT_TRUE(w.PrepareKeyedTables(old, {}).ok());
   ASSERT_TRUE(w.UpsertRows({KeyedRows{old[0], {{{"day", "2026-11-01"}, {"repo", "org/db"}, {"stars", 10}, {"watchers", 10}}}},
