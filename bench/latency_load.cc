@@ -348,6 +348,8 @@ void Report(const Options& o, Tracker& t, double achieved) {
   std::printf("p50_ms=%.1f\np99_ms=%.1f\nmax_ms=%.1f\npoll_interval_ms=%.1f\n", t.Quantile(0.5), t.Quantile(0.99),
               t.MaxMs(), t.poll_interval_ms());
   if (o.pid) std::printf("rss_mb_end=%.0f\n", RssMb(o.pid));
+  // Batches (one transaction each) over the whole run, maximum phase included: bodies per batch for HTTP.
+  std::printf("batches=%s\n", Scalar(o.port, "SELECT count(*) FROM _sluice_batches").c_str());
 }
 
 int RunHttp(const Options& o) {
