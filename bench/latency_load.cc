@@ -56,8 +56,8 @@ struct Options {
   int partitions = 16;
   int pid = 0;         // sluice run: its RSS and CPU
   int broker_pid = 0;  // the mock Kafka cluster: its CPU
-  int tick_ms = 10;  // an HTTP client sends at most once per tick (what fell due meanwhile)
-  int poll_ms = 10;  // pause between two polls
+  int tick_ms = 10;    // an HTTP client sends at most once per tick (what fell due meanwhile)
+  int poll_ms = 10;    // pause between two polls
 };
 
 // ISO-8601 UTC with microseconds.
@@ -157,8 +157,9 @@ class Tracker {
           }
         }
       } else if (++poll_errors_ <= 3) {
-        std::fprintf(stderr, "poll failed: %s\n", res ? (std::to_string(res->status) + " " + res->body).c_str()
-                                                      : httplib::to_string(res.error()).c_str());
+        std::fprintf(
+            stderr, "poll failed: %s\n",
+            res ? (std::to_string(res->status) + " " + res->body).c_str() : httplib::to_string(res.error()).c_str());
       }
       SleepMicros(o_.poll_ms * 1000);
     }
@@ -248,8 +249,12 @@ double SelfCpuSeconds() {
 class CoreUse {
  public:
   explicit CoreUse(const Options& o)
-      : o_(o), t0_(NowMicros()), all0_(MachineBusySeconds()), sluice0_(ProcessCpuSeconds(o.pid)),
-        broker0_(ProcessCpuSeconds(o.broker_pid)), self0_(SelfCpuSeconds()) {}
+      : o_(o),
+        t0_(NowMicros()),
+        all0_(MachineBusySeconds()),
+        sluice0_(ProcessCpuSeconds(o.pid)),
+        broker0_(ProcessCpuSeconds(o.broker_pid)),
+        self0_(SelfCpuSeconds()) {}
   void Print() const {
     const double secs = (NowMicros() - t0_) / 1e6;
     std::printf("cores_all=%.2f\ncores_sluice=%.2f\ncores_brokers=%.2f\ncores_load=%.2f\n",
@@ -284,8 +289,9 @@ bool PostUntilAccepted(httplib::Client& client, const Options& o, const std::str
       continue;
     }
     if (++c.errors <= 3)
-      std::fprintf(stderr, "POST failed: %s\n", res ? (std::to_string(res->status) + " " + res->body).c_str()
-                                                     : httplib::to_string(res.error()).c_str());
+      std::fprintf(
+          stderr, "POST failed: %s\n",
+          res ? (std::to_string(res->status) + " " + res->body).c_str() : httplib::to_string(res.error()).c_str());
     SleepMicros(100'000);
   }
   return false;
@@ -321,8 +327,7 @@ double HttpMaximum(const Options& o) {
 void Progress(const char* phase, int64_t start, Tracker& t, const Counters* c) {
   std::fprintf(stderr, "  %s %4.0fs: sent %lld, queryable %lld, p99 so far %.1f ms%s\n", phase,
                (NowMicros() - start) / 1e6, static_cast<long long>(t.sent()), static_cast<long long>(t.seen()),
-               t.Quantile(0.99),
-               c ? (", bodies refused " + std::to_string(c->refused.load())).c_str() : "");
+               t.Quantile(0.99), c ? (", bodies refused " + std::to_string(c->refused.load())).c_str() : "");
 }
 
 // Runs `tick` every 5 s (progress) and records RSS every 60 s until `end_us`.
@@ -431,10 +436,10 @@ rd_kafka_t* Producer(const Options& o) {
 
 void Produce(rd_kafka_t* rk, const Options& o, int partition, const std::string& value) {
   while (true) {
-    rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-                                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                              RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e =
+        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
     if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       if (e) std::fprintf(stderr, "produce: %s\n", rd_kafka_err2str(e));
       return;
@@ -464,8 +469,9 @@ int RunKafka(const Options& o) {
     rd_kafka_poll(rk, 0);
     SleepMicros(100'000);
     loaded = std::atoll(Scalar(o.port, count_sql).c_str());
-    if (i % 50 == 49) std::fprintf(stderr, "  max: %lld of %lld queryable\n", static_cast<long long>(loaded),
-                                   static_cast<long long>(o.max_events));
+    if (i % 50 == 49)
+      std::fprintf(stderr, "  max: %lld of %lld queryable\n", static_cast<long long>(loaded),
+                   static_cast<long long>(o.max_events));
   }
   const double maximum = loaded / ((NowMicros() - start_max) / 1e6);
   std::printf("max_events_per_s=%.0f\nmax_loaded=%lld\n", maximum, static_cast<long long>(loaded));
@@ -521,20 +527,34 @@ int main(int argc, char** argv) {
   o.mode = argv[1];
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port") o.port = std::atoi(v.c_str());
-    else if (k == "--stream") o.stream = v;
-    else if (k == "--clients") o.clients = std::atoi(v.c_str());
-    else if (k == "--rate") o.rate = std::atof(v.c_str());
-    else if (k == "--seconds") o.seconds = std::atoi(v.c_str());
-    else if (k == "--max-seconds") o.max_seconds = std::atoi(v.c_str());
-    else if (k == "--max-events") o.max_events = std::atoll(v.c_str());
-    else if (k == "--brokers") o.brokers = v;
-    else if (k == "--topic") o.topic = v;
-    else if (k == "--partitions") o.partitions = std::atoi(v.c_str());
-    else if (k == "--pid") o.pid = std::atoi(v.c_str());
-    else if (k == "--broker-pid") o.broker_pid = std::atoi(v.c_str());
-    else if (k == "--tick-ms") o.tick_ms = std::atoi(v.c_str());
-    else if (k == "--poll-ms") o.poll_ms = std::atoi(v.c_str());
+    if (k == "--port")
+      o.port = std::atoi(v.c_str());
+    else if (k == "--stream")
+      o.stream = v;
+    else if (k == "--clients")
+      o.clients = std::atoi(v.c_str());
+    else if (k == "--rate")
+      o.rate = std::atof(v.c_str());
+    else if (k == "--seconds")
+      o.seconds = std::atoi(v.c_str());
+    else if (k == "--max-seconds")
+      o.max_seconds = std::atoi(v.c_str());
+    else if (k == "--max-events")
+      o.max_events = std::atoll(v.c_str());
+    else if (k == "--brokers")
+      o.brokers = v;
+    else if (k == "--topic")
+      o.topic = v;
+    else if (k == "--partitions")
+      o.partitions = std::atoi(v.c_str());
+    else if (k == "--pid")
+      o.pid = std::atoi(v.c_str());
+    else if (k == "--broker-pid")
+      o.broker_pid = std::atoi(v.c_str());
+    else if (k == "--tick-ms")
+      o.tick_ms = std::atoi(v.c_str());
+    else if (k == "--poll-ms")
+      o.poll_ms = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;

@@ -71,8 +71,8 @@ Result<IngestReport> HttpGroupCommit::Add(std::string_view body) {
     ASSIGN_OR_RETURN(next_sequence_, checkpoint_());
   }
   // A body that would take the open group past the batch limits goes in the next group.
-  if (open_ && (open_->batch->read_records + n > limits_.max_records ||
-                open_->batch->read_bytes + bytes > limits_.max_bytes))
+  if (open_ &&
+      (open_->batch->read_records + n > limits_.max_records || open_->batch->read_bytes + bytes > limits_.max_bytes))
     CutOpen();
   const bool leader = !open_;
   if (leader) {

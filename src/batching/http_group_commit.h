@@ -89,9 +89,7 @@ class HttpGroupCommit {
 
   // Closes the open group to new bodies (it is in flight from now on) and wakes its leader. Requires mu_.
   void CutOpen();
-  bool Full(const Batch& b) const {
-    return b.read_records >= limits_.max_records || b.read_bytes >= limits_.max_bytes;
-  }
+  bool Full(const Batch& b) const { return b.read_records >= limits_.max_records || b.read_bytes >= limits_.max_bytes; }
   // Waits for the group (its leader's part): cut, its turn, landed and queued, committed.
   Status Lead(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& g);
 
@@ -105,7 +103,7 @@ class HttpGroupCommit {
   Metrics& metrics_;
   const std::string labels_;
 
-  std::mutex mu_;  // guards everything below
+  std::mutex mu_;               // guards everything below
   std::condition_variable cv_;  // a group was cut, or a leader's turn came
   RecordParser parser_;         // parses into the open group, under mu_
   std::shared_ptr<Group> open_;

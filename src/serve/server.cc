@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
-
 #include <sys/socket.h>
 
 #include <cerrno>
