@@ -284,8 +284,11 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
     if (c.warehouse_kind == "clickhouse") {
       ReadClickHouseWarehouse(r, w, c);
     } else {
-      r.CheckKeys(w, "warehouse", {"kind", "path"});
+      r.CheckKeys(w, "warehouse", {"kind", "path", "memory_limit"});
       if (c.warehouse_kind != "duckdb") r.Error(w["kind"], "warehouse.kind", "expected duckdb or clickhouse");
+      c.warehouse_memory_limit = r.Size(w, "memory_limit", "warehouse").value_or(c.warehouse_memory_limit);
+      if (c.warehouse_memory_limit < (int64_t{64} << 20))
+        r.Error(w["memory_limit"], "warehouse.memory_limit", "at least 64MiB: DuckDB needs room for a batch's row groups");
     }
     c.warehouse_path = r.String(w, "path", "warehouse").value_or("data/warehouse.duckdb");
   } else {

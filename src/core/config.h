@@ -55,6 +55,9 @@ struct Config {
   std::string base_dir;  // relative paths in the config are relative to the file's folder
   std::string warehouse_kind = "duckdb";
   std::string warehouse_path;  // duckdb file
+  // duckdb: the most memory DuckDB keeps (its buffer pool of table blocks and queries' working memory, spilled
+  // to <path>.tmp beyond). DuckDB's own default, 80% of RAM, lets a long-running ingest's cache grow for hours.
+  int64_t warehouse_memory_limit = int64_t{1} << 30;
   // clickhouse: the HTTP interface, the database sluice owns, the cluster for ON CLUSTER DDL and Distributed
   // raw tables (empty: one server), and the names of the environment variables holding the credentials (the
   // values are read when the warehouse opens, never stored in the config nor logged).

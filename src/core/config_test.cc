@@ -61,6 +61,24 @@ TEST(ConfigTest, ReportsEveryErrorWithFileLineAndField) {
   EXPECT_NE(m.find("bad.yaml:7:28: streams.tracking.batch.max_recods: unknown field"), std::string::npos) << m;
 }
 
+TEST(ConfigTest, DuckDbMemoryLimitHasADefaultAndASize) {
+  const std::string streams = "streams:\n  s: { event_time: ts, schema: { ts: timestamp }, sources: [ { kind: http } ] }\n";
+  auto by_default = ParseConfig(streams, "a.yaml");
+  ASSERT_TRUE(by_default.ok()) << by_default.status().ToString();
+  EXPECT_EQ(by_default->warehouse_memory_limit, int64_t{1} << 30);
+  auto set = ParseConfig("warehouse: { path: w.duckdb, memory_limit: 4GiB }\n" + streams, "b.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->warehouse_memory_limit, int64_t{4} << 30);
+  auto tiny = ParseConfig("warehouse: { path: w.duckdb, memory_limit: 1MiB }\n" + streams, "c.yaml");
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.status().message().find("c.yaml:1:44: warehouse.memory_limit: at least 64MiB"), std::string::npos)
+      << tiny.status().message();
+  auto bad = ParseConfig("warehouse: { path: w.duckdb, memory_limit: lots }\n" + streams, "d.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("d.yaml:1:44: warehouse.memory_limit: not a size"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST(ConfigTest, MissingRequiredFieldsNameTheirParent) {
   auto c = ParseConfig("streams:\n  s:\n    schema: { ts: timestamp }\n    sources: [ { kind: kafka } ]\n", "x.yaml");
   ASSERT_FALSE(c.ok());

@@ -7,7 +7,7 @@ namespace sluice {
 
 Result<std::unique_ptr<Warehouse>> OpenWarehouse(const Config& config) {
   if (config.warehouse_kind == "duckdb") {
-    ASSIGN_OR_RETURN(auto w, DuckDbWarehouse::Open(config.warehouse_path));
+    ASSIGN_OR_RETURN(auto w, DuckDbWarehouse::Open(config.warehouse_path, config.warehouse_memory_limit));
     return std::unique_ptr<Warehouse>(std::move(w));
   }
   if (config.warehouse_kind == "clickhouse") {

@@ -125,7 +125,7 @@ std::string PartitionsJson(const Batch& batch) {
 
 }  // namespace
 
-Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string& path) {
+Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string& path, int64_t memory_limit_bytes) {
   if (path != ":memory:") {
     std::error_code ec;
     auto parent = std::filesystem::path(path).parent_path();
@@ -135,7 +135,9 @@ Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string
   // this threshold: at the default 16MB every bulk batch paid a 0.2-0.8 s single-threaded checkpoint. Big
   // batches are written to the file during their INSERT and add little to the WAL, so the threshold is
   // raised to a safety net and the loader checkpoints when idle instead (Idle).
-  ASSIGN_OR_RETURN(auto db, DuckDb::Open(path, {{"checkpoint_threshold", kCheckpointThreshold}}));
+  std::vector<std::pair<std::string, std::string>> settings = {{"checkpoint_threshold", kCheckpointThreshold}};
+  if (memory_limit_bytes > 0) settings.emplace_back("memory_limit", std::to_string(memory_limit_bytes >> 20) + "MiB");
+  ASSIGN_OR_RETURN(auto db, DuckDb::Open(path, settings));
   RETURN_IF_ERROR(db->Execute(kSystemTablesSql).WithContext("creating system tables"));
   return std::unique_ptr<DuckDbWarehouse>(new DuckDbWarehouse(std::move(db), path == ":memory:" ? "" : path + ".wal"));
 }

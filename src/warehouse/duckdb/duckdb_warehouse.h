@@ -11,7 +11,8 @@ namespace sluice {
 
 class DuckDbWarehouse : public Warehouse {
  public:
-  static Result<std::unique_ptr<DuckDbWarehouse>> Open(const std::string& path);
+  // `memory_limit_bytes` caps DuckDB's memory (0: DuckDB's default, 80% of RAM).
+  static Result<std::unique_ptr<DuckDbWarehouse>> Open(const std::string& path, int64_t memory_limit_bytes = 0);
 
   Status Execute(const std::string& sql) override { return db_->Execute(sql); }
   Result<QueryResult> Query(const std::string& sql) override { return db_->Query(sql); }

@@ -116,6 +116,17 @@ TEST_F(DuckDbWarehouseTest, LoadsRowsDeadLettersCheckpointAndLedgerTogether) {
   EXPECT_EQ(Q(wh, "SELECT count(*) FROM _sluice_batches"), "1");
 }
 
+TEST_F(DuckDbWarehouseTest, MemoryLimitCapsDuckDbAndStaysAfterReopen) {
+  for (int round = 0; round < 2; ++round) {
+    auto w = DuckDbWarehouse::Open(path_, int64_t{256} << 20);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    EXPECT_EQ(Q(**w, "SELECT current_setting('memory_limit')"), "256.0 MiB");
+  }
+  auto unlimited = DuckDbWarehouse::Open(path_);
+  ASSERT_TRUE(unlimited.ok()) << unlimited.status().ToString();
+  EXPECT_NE(Q(**unlimited, "SELECT current_setting('memory_limit')"), "256.0 MiB") << "the limit is per open";
+}
+
 TEST_F(DuckDbWarehouseTest, SluicesOwnQueriesReadNestedValuesAsJson) {
   auto w = DuckDbWarehouse::Open(path_);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
