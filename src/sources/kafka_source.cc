@@ -420,7 +420,11 @@ Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut
     size_t room = static_cast<size_t>(
         std::clamp<int64_t>(cut.limits.max_records - batch.read_records, 1, static_cast<int64_t>(kConsumeBatch)));
     rd_kafka_message_t* messages[kConsumeBatch];
-    ssize_t n = rd_kafka_consume_batch_queue(consumer_queue_, timeout_ms, messages, room);
+    // What is queued now, without waiting; only when nothing is, wait for the next message. (Asked for a
+    // full set with a timeout, librdkafka waits until the set is full or the time is up, which a steady
+    // trickle pays as latency.)
+    ssize_t n = rd_kafka_consume_batch_queue(consumer_queue_, 0, messages, room);
+    if (n == 0) n = rd_kafka_consume_batch_queue(consumer_queue_, timeout_ms, messages, 1);
     if (n < 0) return Status::Retry("kafka source " + name() + ": consuming: " + std::strerror(errno));
     // Records of partitions still assigned are kept even when the rebalance inside this call left an
     // assignment pending (Handle skips what is not assigned): under the cooperative protocol the others go on.
