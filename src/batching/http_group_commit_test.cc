@@ -4,55 +4,23 @@
 #include "batching/http_group_commit.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <future>
 #include <latch>
 #include <map>
 #include <set>
 #include <thread>
 
+#include "batching/http_test_pipeline.h"
 #include "batching/pipeline.h"
 
 namespace sluice {
 namespace {
 
-class HttpGroupCommitTest : public ::testing::Test {
+class HttpGroupCommitTest : public ::testing::Test, protected testing::HttpTestPipeline {
  protected:
-  void TearDown() override {
-    if (pipeline_) {
-      pipeline_->Stop();
-      EXPECT_TRUE(pipeline_->Wait().ok());
-    }
-    pipeline_.reset();
-    warehouse_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  // A pipeline for stream `t` (an http source) with the batch settings `batch`.
-  void Start(const std::string& batch) {
-    dir_ = std::filesystem::temp_directory_path() / ("sluice_group_commit_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    auto config = ParseConfig(R"(
-warehouse: { path: wh.duckdb }
-landing: { path: landing }
-streams:
-  t:
-    event_time: ts
-    schema: { ts: timestamp, n: int64 }
-    sources: [ { kind: http } ]
-    batch: )" + batch + "\n",
-                              "t.yaml", dir_.string());
-    ASSERT_TRUE(config.ok()) << config.status().ToString();
-    config_ = std::make_unique<Config>(std::move(*config));
-    auto warehouse = OpenWarehouse(*config_);
-    ASSERT_TRUE(warehouse.ok());
-    warehouse_ = std::move(*warehouse);
-    ASSERT_TRUE(warehouse_->Prepare(*config_).ok());
-    pipeline_ = std::make_unique<Pipeline>(*config_, *warehouse_, metrics_);
-    ASSERT_TRUE(pipeline_->Start(false).ok());
-  }
+  void TearDown() override { StopPipeline(); }
+  void Start(const std::string& batch) { StartPipeline("group_commit", batch); }
 
   // Posts `bodies` from one thread each, all released at once; the answers in the same order.
   std::vector<Result<IngestReport>> PostTogether(const std::vector<std::string>& bodies) {
@@ -67,25 +35,6 @@ streams:
     for (auto& a : answers) out.push_back(a.get());
     return out;
   }
-
-  std::string Scalar(const std::string& sql) {
-    std::string out;
-    Status st = pipeline_->WithWarehouse([&](Warehouse& w) -> Status {
-      ASSIGN_OR_RETURN(auto r, w.Query(sql));
-      out = r.Scalar();
-      return Status::Ok();
-    });
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    return out;
-  }
-
-  static std::string Record(int n) { return "{\"ts\":\"2026-11-01T00:00:00Z\",\"n\":" + std::to_string(n) + "}\n"; }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<Config> config_;
-  std::unique_ptr<Warehouse> warehouse_;
-  Metrics metrics_;
-  std::unique_ptr<Pipeline> pipeline_;
 };
 
 TEST_F(HttpGroupCommitTest, TwentyBodiesAtOnceShareBatchesAndEachIsAnsweredWithItsOwnCounts) {
@@ -158,17 +107,7 @@ TEST_F(HttpGroupCommitTest, ABodyThatWouldOverflowTheBatchGoesInTheNextGroup) {
 TEST_F(HttpGroupCommitTest, WhileTheWarehouseIsBusyBodiesGatherInTheOpenGroupInsteadOfBeingRefused) {
   Start("{ max_wait: 1s }");
   ASSERT_TRUE(pipeline_->Ingest("t", Record(0)).ok());  // reads the checkpoint
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  auto holder = std::async(std::launch::async, [&] {
-    return pipeline_->WithWarehouse([&](Warehouse&) {
-      holding.set_value();
-      released.wait();
-      return Status::Ok();
-    });
-  });
-  holding.get_future().wait();
+  testing::WarehouseHold hold(*pipeline_);
   // 20 bodies, one after another, while nothing can commit: two groups go in flight, the rest wait in the
   // open group, which grows (the loader's queue never fills, so nothing is refused).
   std::vector<std::future<Result<IngestReport>>> answers;
@@ -178,8 +117,7 @@ TEST_F(HttpGroupCommitTest, WhileTheWarehouseIsBusyBodiesGatherInTheOpenGroupIns
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_LE(pipeline_->queue_depth(), 2u);
-  release.set_value();
-  ASSERT_TRUE(holder.get().ok());
+  ASSERT_TRUE(hold.Release().ok());
   std::set<std::string> batch_ids;
   for (auto& a : answers) {
     auto r = a.get();
@@ -198,17 +136,7 @@ TEST_F(HttpGroupCommitTest, AFullQueueRefusesWithRetryAndLosesNothingItAccepted)
   // The first body reads the checkpoint; it must not wait behind the held warehouse below.
   ASSERT_TRUE(pipeline_->Ingest("t", Record(0)).ok());
   // Hold the warehouse busy (as a long query would), so the loader cannot commit.
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  auto holder = std::async(std::launch::async, [&] {
-    return pipeline_->WithWarehouse([&](Warehouse&) {
-      holding.set_value();
-      released.wait();
-      return Status::Ok();
-    });
-  });
-  holding.get_future().wait();
+  testing::WarehouseHold hold(*pipeline_);
   std::vector<std::future<Result<IngestReport>>> accepted;
   for (size_t i = 0; i < Pipeline::kMaxQueued; ++i) {
     accepted.push_back(std::async(std::launch::async, [this, i] { return pipeline_->Ingest("t", Record(1 + i)); }));
@@ -220,8 +148,7 @@ TEST_F(HttpGroupCommitTest, AFullQueueRefusesWithRetryAndLosesNothingItAccepted)
   EXPECT_GE(pipeline_->RetryAfterSeconds(), 1);
   EXPECT_EQ(metrics_.Get("sluice_http_refused_total"), 1);
 
-  release.set_value();
-  ASSERT_TRUE(holder.get().ok());
+  ASSERT_TRUE(hold.Release().ok());
   for (auto& f : accepted) {
     auto r = f.get();
     ASSERT_TRUE(r.ok()) << r.status().ToString();

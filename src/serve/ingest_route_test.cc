@@ -5,40 +5,22 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <future>
 #include <thread>
 
+#include "batching/http_test_pipeline.h"
 #include "serve/server.h"
 
 namespace sluice {
 namespace {
 
-class IngestRouteTest : public ::testing::Test {
+class IngestRouteTest : public ::testing::Test, protected testing::HttpTestPipeline {
  protected:
   // A server for stream `t` (an http source) with the batch settings `batch`.
   void Start(const std::string& batch) {
-    dir_ = std::filesystem::temp_directory_path() / ("sluice_ingest_route_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    auto config = ParseConfig(R"(warehouse: { path: wh.duckdb }
-landing: { path: landing }
-streams:
-  t:
-    event_time: ts
-    schema: { ts: timestamp, n: int64 }
-    sources: [ { kind: http } ]
-    batch: )" + batch + "\n",
-                              "sluice.yaml", dir_.string());
-    ASSERT_TRUE(config.ok()) << config.status().ToString();
-    config_ = std::make_unique<Config>(std::move(*config));
-    auto warehouse = OpenWarehouse(*config_);
-    ASSERT_TRUE(warehouse.ok());
-    warehouse_ = std::move(*warehouse);
-    ASSERT_TRUE(warehouse_->Prepare(*config_).ok());
-    pipeline_ = std::make_unique<Pipeline>(*config_, *warehouse_, metrics_);
-    ASSERT_TRUE(pipeline_->Start(false).ok());
+    StartPipeline("ingest_route", batch);
+    if (HasFatalFailure()) return;
     auto readers = warehouse_->OpenReaders(1);
     ASSERT_TRUE(readers.ok());
     server_ = std::make_unique<Server>(*config_, *pipeline_, *readers);
@@ -46,14 +28,8 @@ streams:
   }
   void TearDown() override {
     if (server_) server_->Stop();
-    if (pipeline_) {
-      pipeline_->Stop();
-      EXPECT_TRUE(pipeline_->Wait().ok());
-    }
     server_.reset();
-    pipeline_.reset();
-    warehouse_.reset();
-    std::filesystem::remove_all(dir_);
+    StopPipeline();
   }
 
   httplib::Result Post(int n) {
@@ -63,11 +39,6 @@ streams:
                        "application/x-ndjson");
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Config> config_;
-  std::unique_ptr<Warehouse> warehouse_;
-  Metrics metrics_;
-  std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<Server> server_;
 };
 
@@ -79,17 +50,7 @@ TEST_F(IngestRouteTest, AFullQueueAnswers503WithRetryAfterAndTheAcceptedBodiesCo
   ASSERT_TRUE(first);
   EXPECT_EQ(first->status, 200) << first->body;
 
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  auto holder = std::async(std::launch::async, [&] {
-    return pipeline_->WithWarehouse([&](Warehouse&) {
-      holding.set_value();
-      released.wait();
-      return Status::Ok();
-    });
-  });
-  holding.get_future().wait();
+  testing::WarehouseHold hold(*pipeline_);
   std::vector<std::future<httplib::Result>> accepted;
   for (size_t i = 0; i < Pipeline::kMaxQueued; ++i) {
     accepted.push_back(std::async(std::launch::async, [this, i] { return Post(static_cast<int>(1 + i)); }));
@@ -101,8 +62,7 @@ TEST_F(IngestRouteTest, AFullQueueAnswers503WithRetryAfterAndTheAcceptedBodiesCo
   ASSERT_TRUE(refused->has_header("Retry-After"));
   EXPECT_GE(std::stoi(refused->get_header_value("Retry-After")), 1);
 
-  release.set_value();
-  ASSERT_TRUE(holder.get().ok());
+  ASSERT_TRUE(hold.Release().ok());
   for (auto& f : accepted) {
     auto r = f.get();
     ASSERT_TRUE(r);
