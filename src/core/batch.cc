@@ -1,5 +1,7 @@
 #include "core/batch.h"
 
+#include <iterator>
+
 #include "core/time.h"
 
 namespace sluice {
@@ -62,6 +64,24 @@ void Batch::NoteRead(uint32_t partition, int64_t offset, int64_t next, size_t by
   ++r.records;
   ++read_records;
   read_bytes += static_cast<int64_t>(bytes);
+}
+
+std::vector<uint32_t> Batch::PartitionRanks() const {
+  std::vector<uint32_t> ranks(partition_names.size(), static_cast<uint32_t>(ranges.size()));
+  for (size_t i = 0; i < partition_names.size(); ++i) {
+    auto it = ranges.find(partition_names[i]);
+    if (it != ranges.end()) ranks[i] = static_cast<uint32_t>(std::distance(ranges.begin(), it));
+  }
+  return ranks;
+}
+
+uint64_t Batch::BatchKey(std::string_view id) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : id) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
 }
 
 std::string SafeName(std::string_view s) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/column_builder.h"
@@ -73,6 +74,16 @@ class Batch {
   void AssignId(const std::string& partition, int64_t first_offset);
   // Event time of good row i, micros.
   int64_t event_time(size_t i) const { return columns[stream_->schema.event_time].int_at(i); }
+  // The batch's key in raw (`_batch`): a 64-bit hash of `id`, so the same batch gets the same key on every
+  // retry, replay and worker without asking anyone (ClickHouse's retries must be byte-identical). The ledger
+  // row of the batch carries it too, which is how a raw row finds its source, partitions and landed file.
+  uint64_t key() const { return BatchKey(id); }
+  // Per entry of partition_names: its position among the batch's partitions in name order (the order of
+  // `ranges`, which the ledger records). Raw stores that position per row (`_part`) instead of the name.
+  std::vector<uint32_t> PartitionRanks() const;
+
+  // FNV-1a, 64 bits, of a batch id: stable across builds and machines (std::hash is neither).
+  static uint64_t BatchKey(std::string_view id);
 
  private:
   const StreamConfig* stream_;

@@ -20,7 +20,7 @@ struct SourceConfig {
   std::string kind;  // file | kafka | http
   std::string name;  // unique across the config; default "<stream>.<kind>" (+ index when repeated)
   // file
-  std::string path;    // a file, a directory or a glob
+  std::string path;     // a file, a directory or a glob
   bool follow = false;  // keep reading files as they grow
   std::string worker;   // several workers: the one that reads it (empty: whoever holds its lease)
   // kafka
@@ -48,6 +48,9 @@ struct StreamConfig {
 
   const Field& event_time_field() const { return schema.fields[schema.event_time]; }
   std::string raw_table() const { return "raw_" + name; }
+  // The view over raw that answers where each row came from: raw's columns, then _batch_id, _source,
+  // _partition and _landed_file from the batch ledger (raw itself keeps only _batch, _part and _offset).
+  std::string origin_view() const { return raw_table() + "_origin"; }
 };
 
 struct Config {
@@ -81,7 +84,7 @@ struct Config {
   std::string coordination_root = "/sluice";  // a ZooKeeper path
   int64_t lease_timeout_us = 30'000'000;      // a dead worker's leases pass on within this
   std::string listen = "127.0.0.1:8080";
-  std::string token_env;  // name of the env var holding the API token (never the token itself)
+  std::string token_env;                  // name of the env var holding the API token (never the token itself)
   int64_t query_timeout_us = 30'000'000;  // a reader query running longer is interrupted
   int64_t max_rows = 100'000;             // a reader answer stops here and says it was truncated
   std::vector<StreamConfig> streams;

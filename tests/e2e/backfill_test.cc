@@ -45,7 +45,7 @@ Snapshot Take(const std::string& config) {
   s.raw_rows = QueryScalar(config, "SELECT count(*) FROM raw_tracking");
   s.positions = QueryScalar(
       config,
-      "SELECT md5(string_agg(_partition || ':' || _offset, ',' ORDER BY _partition, _offset)) FROM raw_tracking");
+      "SELECT md5(string_agg(_partition || ':' || _offset, ',' ORDER BY _partition, _offset)) FROM raw_tracking_origin");
   s.dead_letters = QueryScalar(config,
                                "SELECT count(*) || '/' || md5(string_agg(\"partition\" || ':' || \"offset\" || ':' || "
                                "error, ',' ORDER BY \"partition\", \"offset\")) FROM _sluice_dead_letters");

@@ -44,7 +44,7 @@ streams:
   CommandResult r = RunSluice({"ingest", "-c", config, "--once", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM raw_tracking"), "300000");
-  EXPECT_EQ(QueryScalar(config, "SELECT count(DISTINCT (_source, _partition, _offset)) FROM raw_tracking"), "300000");
+  EXPECT_EQ(QueryScalar(config, "SELECT count(DISTINCT (_source, _partition, _offset)) FROM raw_tracking_origin"), "300000");
   EXPECT_EQ(QueryScalar(config, "SELECT sum(rows) FROM _sluice_batches"), "300000");
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM _sluice_dead_letters"), "0");
 }

@@ -69,8 +69,8 @@ streams:
   CommandResult r = RunSluice({"ingest", "-c", config, "--once", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM raw_tracking"), "200000");
-  EXPECT_EQ(QueryScalar(config, "SELECT count(DISTINCT (_source, _partition, _offset)) FROM raw_tracking"), "200000");
-  EXPECT_EQ(QueryScalar(config, "SELECT count(DISTINCT _partition) FROM raw_tracking"), "16");
+  EXPECT_EQ(QueryScalar(config, "SELECT count(DISTINCT (_source, _partition, _offset)) FROM raw_tracking_origin"), "200000");
+  EXPECT_EQ(QueryScalar(config, "SELECT count(DISTINCT _partition) FROM raw_tracking_origin"), "16");
   // The checkpoints are the partitions' ends: offsets are dense from 0.
   EXPECT_EQ(QueryScalar(config, "SELECT sum(next_offset) FROM _sluice_checkpoints"), "200000");
 }

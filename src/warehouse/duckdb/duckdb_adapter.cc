@@ -137,6 +137,13 @@ void WriteSource(duckdb_vector vec, duckdb_logical_type type, const AppendSource
     duckdb_value value = duckdb_create_varchar_length(src.constant->data(), src.constant->size());
     duckdb_vector_reference_value(vec, value);  // a constant vector: one value, not n copies
     duckdb_destroy_value(&value);
+  } else if (src.key) {
+    duckdb_value value = duckdb_create_uint64(*src.key);
+    duckdb_vector_reference_value(vec, value);
+    duckdb_destroy_value(&value);
+  } else if (src.numbers) {
+    auto* out = static_cast<uint32_t*>(duckdb_vector_get_data(vec));
+    for (size_t k = 0; k < n; ++k) out[k] = (*src.numbers)[(*src.index)[rows[k]]];
   } else if (src.ints) {
     auto* out = static_cast<int64_t*>(duckdb_vector_get_data(vec));
     for (size_t k = 0; k < n; ++k) out[k] = (*src.ints)[rows[k]];
@@ -387,7 +394,8 @@ Result<QueryResult> DuckDb::Query(std::string_view sql) {
     types.push_back(ResolveCellType(t));
     duckdb_destroy_logical_type(&t);
     const duckdb_type id = types.back().id;
-    any_nested |= id == DUCKDB_TYPE_LIST || id == DUCKDB_TYPE_STRUCT || id == DUCKDB_TYPE_MAP || id == DUCKDB_TYPE_ARRAY;
+    any_nested |=
+        id == DUCKDB_TYPE_LIST || id == DUCKDB_TYPE_STRUCT || id == DUCKDB_TYPE_MAP || id == DUCKDB_TYPE_ARRAY;
   }
   if (any_nested) {
     while (duckdb_data_chunk chunk = duckdb_fetch_chunk(g.r)) {

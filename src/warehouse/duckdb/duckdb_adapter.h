@@ -24,8 +24,10 @@ struct AppendSource {
   const std::string* constant = nullptr;         // the same text on every row
   const std::vector<int64_t>* ints = nullptr;    // BIGINT per row
   const std::vector<int32_t>* dates = nullptr;   // DATE (days) per row
-  const std::vector<uint32_t>* index = nullptr;  // per row: an index into `labels` (text)
+  const std::vector<uint32_t>* index = nullptr;  // per row: an index into `labels` (text) or `numbers`
   const std::vector<std::string>* labels = nullptr;
+  const std::vector<uint32_t>* numbers = nullptr;  // UINTEGER
+  const uint64_t* key = nullptr;                   // UBIGINT, the same on every row
 };
 
 class DuckDb {

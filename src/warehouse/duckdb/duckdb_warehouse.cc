@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS _sluice_runs (
 );
 -- Columns added after a release: a warehouse created before them evolves here.
 ALTER TABLE _sluice_runs ADD COLUMN IF NOT EXISTS notes JSON;  -- what the run skipped, waited for, fetched
+-- Raw keeps a batch's provenance as its key (`_batch`) and the partition's position in part_names (`_part`).
+ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS batch_key UBIGINT;    -- Batch::BatchKey(batch_id)
+ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS part_names VARCHAR[];  -- the partitions, in name order
 CREATE TABLE IF NOT EXISTS _sluice_http_cache (
   url VARCHAR PRIMARY KEY,     -- the absolute URL of the GET
   etag VARCHAR NOT NULL,       -- sent back as If-None-Match
@@ -80,12 +83,13 @@ constexpr int64_t kRowGroupRows = 122'880;
 // An idle loader checkpoints once the WAL is this big (DuckDB's default threshold).
 constexpr uintmax_t kIdleCheckpointWalBytes = 16 << 20;
 
-const char* const kRawSystemColumns[] = {"event_date", "_extra", "_batch_id", "_source", "_partition", "_offset"};
-
+// Provenance is a batch key and the partition's position per row, constant over long runs of rows, which
+// DuckDB stores in next to nothing; the strings they stand for are in the ledger (origin view). Storing the
+// batch id, source and partition name on every row cost raw ~1.4x the storage time (bench/ingest).
 std::string FieldsDdl(const StreamConfig& s) {
   std::string ddl;
   for (const auto& f : s.schema.fields) ddl += QuoteIdent(f.name) + " " + f.type.SqlType() + ", ";
-  return ddl + "event_date DATE, _extra JSON, _batch_id VARCHAR, _source VARCHAR, _partition VARCHAR, _offset BIGINT";
+  return ddl + "event_date DATE, _extra JSON, _batch UBIGINT, _part UINTEGER, _offset BIGINT";
 }
 
 // Replaces bytes that are not valid UTF-8 with '?', so any text can go into a VARCHAR.
@@ -139,7 +143,9 @@ Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string
   if (memory_limit_bytes > 0) settings.emplace_back("memory_limit", std::to_string(memory_limit_bytes >> 20) + "MiB");
   ASSIGN_OR_RETURN(auto db, DuckDb::Open(path, settings));
   RETURN_IF_ERROR(db->Execute(kSystemTablesSql).WithContext("creating system tables"));
-  return std::unique_ptr<DuckDbWarehouse>(new DuckDbWarehouse(std::move(db), path == ":memory:" ? "" : path + ".wal"));
+  std::unique_ptr<DuckDbWarehouse> w(new DuckDbWarehouse(std::move(db), path == ":memory:" ? "" : path + ".wal"));
+  RETURN_IF_ERROR(w->FillLedgerKeys());
+  return w;
 }
 
 int64_t DuckDbWarehouse::BatchRecordsFor(int64_t max_records) const {
@@ -169,6 +175,10 @@ Status DuckDbWarehouse::PrepareRawTable(const StreamConfig& s) {
                                          QuoteLiteral(table) + " ORDER BY column_index"));
   std::vector<std::string> names;
   for (const auto& row : cols.rows) names.push_back(*row[0]);
+  if (std::find(names.begin(), names.end(), "_batch_id") != names.end()) {
+    RETURN_IF_ERROR(MigrateStringProvenance(table, names));
+    return PrepareRawTable(s);
+  }
   for (const auto& f : s.schema.fields) {
     if (std::find(names.begin(), names.end(), f.name) != names.end()) continue;
     // Schema evolution: a field added to the config becomes a new column; old rows read NULL.
@@ -178,7 +188,8 @@ Status DuckDbWarehouse::PrepareRawTable(const StreamConfig& s) {
     names.push_back(f.name);
   }
   raw_columns_[table] = std::move(names);
-  return Status::Ok();
+  // Recreated every time: a view's columns are fixed when it is made, and raw may have gained some.
+  return CreateOriginView(s);
 }
 
 Result<std::optional<int64_t>> DuckDbWarehouse::NewestEventTime(const std::string& stream) {
@@ -280,6 +291,8 @@ Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string&
   std::vector<int32_t> event_dates(batch.rows());
   for (size_t i = 0; i < batch.rows(); ++i) event_dates[i] = DayOf(batch.event_time(i));
 
+  const uint64_t key = batch.key();
+  const std::vector<uint32_t> part_ranks = batch.PartitionRanks();
   std::vector<AppendSource> sources;
   for (const auto& name : cols_it->second) {
     AppendSource src;
@@ -290,12 +303,10 @@ Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string&
       src.dates = &event_dates;
     else if (name == "_extra")
       src.column = &batch.extra;
-    else if (name == "_batch_id")
-      src.constant = &batch.id;
-    else if (name == "_source")
-      src.constant = &batch.source;
-    else if (name == "_partition")
-      src.index = &batch.row_partition, src.labels = &batch.partition_names;
+    else if (name == "_batch")
+      src.key = &key;
+    else if (name == "_part")
+      src.index = &batch.row_partition, src.numbers = &part_ranks;
     else if (name == "_offset")
       src.ints = &batch.row_offset;
     sources.push_back(src);  // a column whose field left the config stays, NULL from now on
@@ -335,12 +346,19 @@ Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string&
     min_t = TimestampLiteral(batch.event_time(order.front()));
     max_t = TimestampLiteral(batch.event_time(order.back()));
   }
-  return db_->Execute("INSERT INTO _sluice_batches VALUES (" + QuoteLiteral(batch.id) +
-                      ", nextval('_sluice_batch_seq'), " + QuoteLiteral(s.name) + ", " + QuoteLiteral(batch.source) +
-                      ", " + QuoteLiteral(partitions) + ", " + QuoteLiteral(landed_file) + ", " +
-                      std::to_string(batch.rows()) + ", " + std::to_string(batch.dead_letters.size()) + ", " +
-                      std::to_string(batch.late_rows) + ", " + hours + ", " + min_t + ", " + max_t + ", " +
-                      TimestampLiteral(batch.received_at_us) + ", " + now + ")");
+  std::string part_names = "[";
+  for (const auto& [p, r] : batch.ranges)
+    part_names += (part_names.size() > 1 ? ", " : "") + QuoteLiteral(ValidUtf8(p));
+  part_names += "]::VARCHAR[]";
+  return db_->Execute(
+      "INSERT INTO _sluice_batches (batch_id, seq, stream, source, partitions, file, rows, dead_rows, late_rows, "
+      "event_hours, min_event_time, max_event_time, received_at, loaded_at, batch_key, part_names) VALUES (" +
+      QuoteLiteral(batch.id) + ", nextval('_sluice_batch_seq'), " + QuoteLiteral(s.name) + ", " +
+      QuoteLiteral(batch.source) + ", " + QuoteLiteral(partitions) + ", " + QuoteLiteral(landed_file) + ", " +
+      std::to_string(batch.rows()) + ", " + std::to_string(batch.dead_letters.size()) + ", " +
+      std::to_string(batch.late_rows) + ", " + hours + ", " + min_t + ", " + max_t + ", " +
+      TimestampLiteral(batch.received_at_us) + ", " + now + ", " + std::to_string(batch.key()) + ", " + part_names +
+      ")");
 }
 
 }  // namespace sluice

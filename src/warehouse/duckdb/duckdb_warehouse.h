@@ -53,6 +53,14 @@ class DuckDbWarehouse : public Warehouse {
   DuckDbWarehouse(std::unique_ptr<DuckDb> db, std::string wal_path)
       : db_(std::move(db)), wal_path_(std::move(wal_path)) {}
   Status PrepareRawTable(const StreamConfig& stream);
+  // Raw's provenance (duckdb_raw_origin.cc). Gives ledger rows from before issue 13 their batch key and
+  // partition list.
+  Status FillLedgerKeys();
+  // Rewrites a raw table that stores _batch_id, _source and _partition per row (`columns`: its columns in
+  // order) as _batch and _part, in one transaction.
+  Status MigrateStringProvenance(const std::string& table, const std::vector<std::string>& columns);
+  // (Re)creates the stream's origin view (StreamConfig::origin_view).
+  Status CreateOriginView(const StreamConfig& stream);
   // `replay`: checkpoints only advance (a backfilled batch may lie behind them).
   Status LoadInTransaction(const Batch& batch, const std::string& landed_file, bool replay = false);
   // Whether every partition of `batch` still starts at or after its committed checkpoint.

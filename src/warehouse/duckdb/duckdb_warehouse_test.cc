@@ -151,7 +151,7 @@ TEST_F(DuckDbWarehouseTest, AddedFieldBecomesAColumnAndSurvivesReopen) {
     Config c = MakeConfig();
     auto w = DuckDbWarehouse::Open(path_);
     Status prepared = (*w)->Prepare(c);
-  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
+    ASSERT_TRUE(prepared.ok()) << prepared.ToString();
     ASSERT_EQ(*(*w)->LoadBatch(MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-01T12:00:00Z","n":5})"}), "f"),
               LoadOutcome::kLoaded);
     EXPECT_EQ(Q(**w, "SELECT _extra->>'n' FROM raw_ev"), "5");
@@ -189,6 +189,105 @@ TEST_F(DuckDbWarehouseTest, ReplaySkipsKnownAndOverlappingBatchesAndNeverMovesCh
             LoadOutcome::kLoaded);
   EXPECT_EQ(Q(wh, "SELECT next_offset FROM _sluice_checkpoints WHERE source = 'src'"), "21");
   EXPECT_EQ(Q(wh, "SELECT string_agg(kind, ',' ORDER BY _offset) FROM raw_ev"), "a,b,c");
+}
+
+// Raw keeps provenance as integers (issue 13); the origin view gives back the strings a user asks for.
+TEST_F(DuckDbWarehouseTest, OriginViewTellsEachRowsSourcePartitionBatchAndLandedFile) {
+  Config c = MakeConfig();
+  auto w = DuckDbWarehouse::Open(path_);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->Prepare(c).ok());
+  const StreamConfig& s = c.streams[0];
+  Batch b(&s);
+  b.source = "kafka";
+  RecordParser p(&s);
+  // Partitions met in the order p7, p10, p2: raw stores each one's position in name order (p10, p2, p7).
+  const std::vector<std::pair<std::string, std::string>> records = {
+      {"p7", "a"}, {"p10", "b"}, {"p2", "c"}, {"p7", "d"}};
+  int64_t off = 100;
+  for (const auto& [part, kind] : records) {
+    p.Parse(R"({"ts":"2015-01-01T12:00:0)" + std::to_string(off - 100) + R"(Z","kind":")" + kind + R"("})",
+            b.PartitionIndex(part), off, off + 1, b);
+    ++off;
+  }
+  ASSERT_EQ(*(*w)->LoadBatch(b, "landing/ev/dt=2015-01-01/k.ndjson.zst"), LoadOutcome::kLoaded);
+  Warehouse& wh = **w;
+  EXPECT_EQ(Q(wh,
+              "SELECT string_agg(column_name, ',') FROM duckdb_columns() WHERE table_name = 'raw_ev' AND "
+              "column_name LIKE '\\_%' ESCAPE '\\'"),
+            "_extra,_batch,_part,_offset")
+      << "no provenance strings on raw's rows";
+  EXPECT_EQ(Q(wh, "SELECT string_agg(kind || ':' || _part, ',' ORDER BY _offset) FROM raw_ev"), "a:2,b:0,c:1,d:2");
+  EXPECT_EQ(Q(wh,
+              "SELECT string_agg(kind || '@' || _source || '/' || _partition || '/' || _offset, ',' "
+              "ORDER BY _offset) FROM raw_ev_origin"),
+            "a@kafka/p7/100,b@kafka/p10/101,c@kafka/p2/102,d@kafka/p7/103");
+  EXPECT_EQ(Q(wh, "SELECT DISTINCT _batch_id || ' ' || _landed_file FROM raw_ev_origin"),
+            b.id + " landing/ev/dt=2015-01-01/k.ndjson.zst");
+  EXPECT_EQ(Q(wh,
+              "SELECT count(*) FROM raw_ev r JOIN _sluice_batches l ON l.batch_key = r._batch "
+              "WHERE l.batch_id = " +
+                  QuoteLiteral(b.id)),
+            "4");
+}
+
+// A warehouse made before issue 13 stored _batch_id, _source and _partition on every row; opening it moves raw
+// to the integer layout once, keeping every row, its order and what the origin view tells about it.
+TEST_F(DuckDbWarehouseTest, RawWithProvenanceStringsMovesToTheIntegerLayoutOnOpen) {
+  {
+    std::filesystem::create_directories(dir_);
+    auto old = DuckDb::Open(path_);
+    ASSERT_TRUE(old.ok()) << old.status().ToString();
+    ASSERT_TRUE((*old)
+                    ->Execute(R"sql(
+CREATE SEQUENCE _sluice_batch_seq;
+CREATE TABLE _sluice_batches (batch_id VARCHAR PRIMARY KEY, seq BIGINT NOT NULL, stream VARCHAR NOT NULL,
+  source VARCHAR NOT NULL, partitions JSON, file VARCHAR, rows BIGINT, dead_rows BIGINT, late_rows BIGINT,
+  event_hours TIMESTAMP[], min_event_time TIMESTAMP, max_event_time TIMESTAMP, received_at TIMESTAMP,
+  loaded_at TIMESTAMP);
+CREATE TABLE raw_ev (ts TIMESTAMP, kind VARCHAR, actor STRUCT(id BIGINT, login VARCHAR), tags VARCHAR[],
+  event_date DATE, _extra JSON, _batch_id VARCHAR, _source VARCHAR, _partition VARCHAR, _offset BIGINT);
+INSERT INTO _sluice_batches VALUES
+  ('f-a-0', nextval('_sluice_batch_seq'), 'ev', 'f', '{"a":{"first":0,"next":2,"records":2},"b":{"first":5,"next":6,"records":1}}',
+   'landing/1.zst', 3, 0, 0, [], NULL, NULL, NULL, NULL),
+  ('f-a-2', nextval('_sluice_batch_seq'), 'ev', 'f', '{"a":{"first":2,"next":3,"records":1}}',
+   'landing/2.zst', 1, 0, 0, [], NULL, NULL, NULL, NULL);
+INSERT INTO raw_ev (ts, kind, _batch_id, _source, _partition, _offset) VALUES
+  ('2015-01-01 12:00:00', 'x', 'f-a-0', 'f', 'b', 5),
+  ('2015-01-01 12:00:01', 'y', 'f-a-0', 'f', 'a', 1),
+  ('2015-01-01 12:00:02', 'z', 'f-a-0', 'f', 'a', 0),
+  ('2015-01-01 12:00:03', 'w', 'f-a-2', 'f', 'a', 2);
+)sql")
+                    .ok());
+  }
+  Config c = MakeConfig();
+  auto w = DuckDbWarehouse::Open(path_);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  Status prepared = (*w)->Prepare(c);
+  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
+  Warehouse& wh = **w;
+  EXPECT_EQ(Q(wh,
+              "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'raw_ev' AND column_name IN "
+              "('_batch_id', '_source', '_partition')"),
+            "0");
+  EXPECT_EQ(Q(wh,
+              "SELECT string_agg(kind || '@' || _source || '/' || _partition || '/' || _offset || '/' || "
+              "_batch_id || '/' || _landed_file, ',' ORDER BY ts) FROM raw_ev_origin"),
+            "x@f/b/5/f-a-0/landing/1.zst,y@f/a/1/f-a-0/landing/1.zst,z@f/a/0/f-a-0/landing/1.zst,"
+            "w@f/a/2/f-a-2/landing/2.zst")
+      << "every row with its provenance";
+  EXPECT_EQ(Q(wh, "SELECT string_agg(kind, ',') FROM raw_ev"), "x,y,z,w") << "in its old physical order";
+  EXPECT_EQ(Q(wh, "SELECT count(*) FROM _sluice_batches WHERE batch_key IS NULL OR part_names IS NULL"), "0");
+
+  // New batches load beside the moved rows, and opening again moves nothing.
+  Batch b = MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-02T00:00:00Z","kind":"n"})"});
+  ASSERT_EQ(*wh.LoadBatch(b, "landing/3.zst"), LoadOutcome::kLoaded);
+  w->reset();
+  auto again = DuckDbWarehouse::Open(path_);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE((*again)->Prepare(c).ok());
+  EXPECT_EQ(Q(**again, "SELECT string_agg(kind || '@' || _partition, ',' ORDER BY ts) FROM raw_ev_origin"),
+            "x@b,y@a,z@a,w@a,n@p0");
 }
 
 }  // namespace
