@@ -155,8 +155,8 @@ section "sluice status, workers and leases (w2 back)"
 "$build/sluice" status -c "$config" | sed -n '/^Workers/,$p' || true
 
 section "summary"
-distinct=$(q "SELECT uniqExact(_source, _partition, _offset) FROM raw_tracking")
-partitions=$(q "SELECT uniqExact(_partition) FROM raw_tracking")
+distinct=$(q "SELECT uniqExact(_source, _partition, _offset) FROM raw_tracking_origin")
+partitions=$(q "SELECT uniqExact(_partition) FROM raw_tracking_origin")
 by_ad=$(q "SELECT sum(events) FROM by_ad")
 by_country=$(q "SELECT sum(events) FROM by_country")
 # by_country against GROUP BY over raw: the same (hour, country, events) rows, compared by count and by a sum

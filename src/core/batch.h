@@ -79,7 +79,7 @@ class Batch {
   // row of the batch carries it too, which is how a raw row finds its source, partitions and landed file.
   uint64_t key() const { return BatchKey(id); }
   // Per entry of partition_names: its position among the batch's partitions in name order (the order of
-  // `ranges`, which the ledger records). Raw stores that position per row (`_part`) instead of the name.
+  // `ranges`, which the ledger records). Raw stores that position per row (`_partition_index`) instead of the name.
   std::vector<uint32_t> PartitionRanks() const;
 
   // FNV-1a, 64 bits, of a batch id: stable across builds and machines (std::hash is neither).

@@ -37,8 +37,8 @@ bool ReadStructFields(ConfigReader& r, const YAML::Node& n, const std::string& p
 
 void ReadSource(ConfigReader& r, const YAML::Node& n, const std::string& path, const std::string& stream,
                 SourceConfig& s) {
-  r.CheckKeys(n, path,
-              {"kind", "name", "path", "follow", "worker", "brokers", "topic", "group", "options", "max_body"});
+  r.CheckKeys(n, path, {"kind", "name", "path", "follow", "worker", "brokers", "topic", "group", "options",
+                           "max_body"});
   s.kind = r.String(n, "kind", path, true).value_or("");
   if (!s.kind.empty() && s.kind != "file" && s.kind != "kafka" && s.kind != "http")
     r.Error(n["kind"], JoinPath(path, "kind"), "unknown source kind '" + s.kind + "' (expected file, kafka or http)");
@@ -68,19 +68,16 @@ void ReadStream(ConfigReader& r, const std::string& name, const YAML::Node& n, S
     r.Error(n, path, "expected a map with event_time, schema and sources");
     return;
   }
-  r.CheckKeys(
-      n, path,
-      {"event_time", "schema", "sources", "batch", "allowed_lateness", "idle_timeout", "retention", "max_record"});
+  r.CheckKeys(n, path, {"event_time", "schema", "sources", "batch", "allowed_lateness", "idle_timeout",
+                        "retention", "max_record"});
   for (char c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
       r.Error(n, path, "stream names may hold only letters, digits and '_' (they name tables)");
   YAML::Node schema = n["schema"];
-  if (!schema.IsDefined())
-    r.Error(n, JoinPath(path, "schema"), "required field is missing");
-  else
-    ReadStructFields(r, schema, JoinPath(path, "schema"), s.schema.fields);
+  if (!schema.IsDefined()) r.Error(n, JoinPath(path, "schema"), "required field is missing");
+  else ReadStructFields(r, schema, JoinPath(path, "schema"), s.schema.fields);
   // Raw's own columns, and the names its origin view adds (the last three were raw's columns before issue 13).
-  std::set<std::string> reserved = {"event_date", "_extra",  "_batch",     "_part",       "_offset",
+  std::set<std::string> reserved = {"event_date", "_extra",  "_batch",     "_partition_index", "_offset",
                                     "_batch_id",  "_source", "_partition", "_landed_file"};
   for (const auto& f : s.schema.fields)
     if (reserved.count(f.name))
@@ -136,9 +133,8 @@ bool ReadFieldType(ConfigReader& r, const YAML::Node& n, const std::string& path
     }
     if (!ParseScalarType(t, out)) {
       r.Error(n, path,
-              "unknown type '" + t +
-                  "' (expected string, int64, float64, bool, timestamp, timestamp_ms, "
-                  "timestamp_us, date, json, list<T>, or a map of fields for a struct)");
+              "unknown type '" + t + "' (expected string, int64, float64, bool, timestamp, timestamp_ms, "
+              "timestamp_us, date, json, list<T>, or a map of fields for a struct)");
       return false;
     }
     return true;
@@ -173,16 +169,11 @@ bool ReadFieldType(ConfigReader& r, const YAML::Node& n, const std::string& path
     }
     if (n["epoch"].IsDefined()) {
       std::string e = n["epoch"].Scalar();
-      if (out.kind != TypeKind::kTimestamp)
-        r.Error(n["epoch"], JoinPath(path, "epoch"), "only timestamps have an epoch unit");
-      else if (e == "s")
-        out.epoch = EpochUnit::kSeconds;
-      else if (e == "ms")
-        out.epoch = EpochUnit::kMillis;
-      else if (e == "us")
-        out.epoch = EpochUnit::kMicros;
-      else
-        r.Error(n["epoch"], JoinPath(path, "epoch"), "expected s, ms or us");
+      if (out.kind != TypeKind::kTimestamp) r.Error(n["epoch"], JoinPath(path, "epoch"), "only timestamps have an epoch unit");
+      else if (e == "s") out.epoch = EpochUnit::kSeconds;
+      else if (e == "ms") out.epoch = EpochUnit::kMillis;
+      else if (e == "us") out.epoch = EpochUnit::kMicros;
+      else r.Error(n["epoch"], JoinPath(path, "epoch"), "expected s, ms or us");
     }
     return true;
   }
@@ -211,11 +202,12 @@ namespace {
 // password_env: VAR, reader_user_env: VAR, reader_password_env: VAR }. Names end up in SQL unquoted (ON
 // CLUSTER, Distributed()), so they must be identifiers.
 void ReadClickHouseWarehouse(ConfigReader& r, const YAML::Node& w, Config& c) {
-  r.CheckKeys(
-      w, "warehouse",
-      {"kind", "url", "database", "cluster", "user_env", "password_env", "reader_user_env", "reader_password_env"});
+  r.CheckKeys(w, "warehouse",
+              {"kind", "url", "database", "cluster", "user_env", "password_env", "reader_user_env",
+               "reader_password_env"});
   c.warehouse_url = r.String(w, "url", "warehouse", /*required=*/true).value_or("");
-  if (!c.warehouse_url.empty() && c.warehouse_url.rfind("http://", 0) != 0 && c.warehouse_url.rfind("https://", 0) != 0)
+  if (!c.warehouse_url.empty() && c.warehouse_url.rfind("http://", 0) != 0 &&
+      c.warehouse_url.rfind("https://", 0) != 0)
     r.Error(w["url"], "warehouse.url", "expected an http:// or https:// URL of ClickHouse's HTTP interface");
   auto identifier = [&](std::string_view key, std::string& out) {
     std::optional<std::string> v = r.String(w, key, "warehouse");
@@ -245,15 +237,12 @@ void ReadLanding(ConfigReader& r, const YAML::Node& l, Config& c) {
     c.landing_region = r.String(l, "region", "landing").value_or(c.landing_region);
     c.landing_access_key_env = r.String(l, "access_key_env", "landing").value_or("");
     c.landing_secret_key_env = r.String(l, "secret_key_env", "landing").value_or("");
-    if (c.landing_endpoint.empty())
-      r.Error(l, "landing.endpoint", "an s3 landing needs endpoint (http(s)://host[:port])");
+    if (c.landing_endpoint.empty()) r.Error(l, "landing.endpoint", "an s3 landing needs endpoint (http(s)://host[:port])");
     else if (c.landing_endpoint.rfind("http://", 0) != 0 && c.landing_endpoint.rfind("https://", 0) != 0)
       r.Error(l["endpoint"], "landing.endpoint", "expected an http:// or https:// URL");
     if (c.landing_bucket.empty()) r.Error(l, "landing.bucket", "an s3 landing needs bucket");
-    if (c.landing_access_key_env.empty())
-      r.Error(l, "landing.access_key_env", "name the environment variable holding the access key");
-    if (c.landing_secret_key_env.empty())
-      r.Error(l, "landing.secret_key_env", "name the environment variable holding the secret key");
+    if (c.landing_access_key_env.empty()) r.Error(l, "landing.access_key_env", "name the environment variable holding the access key");
+    if (c.landing_secret_key_env.empty()) r.Error(l, "landing.secret_key_env", "name the environment variable holding the secret key");
     // Local files (DuckDB file, collectors' cache) still need a folder; landing.path is not used for s3.
     c.landing_path = c.Resolve("data/landing");
     return;
@@ -289,9 +278,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
     r.Error(root, "(top)", "expected a map with warehouse, landing and streams");
     return r.ToStatus();
   }
-  r.CheckKeys(root, "",
-              {"warehouse", "landing", "server", "streams", "rollups", "collectors", "models", "dashboards",
-               "coordination", "marts", "reports"});
+  r.CheckKeys(root, "", {"warehouse", "landing", "server", "streams", "rollups", "collectors", "models",
+                         "dashboards", "coordination", "marts", "reports"});
   YAML::Node w = root["warehouse"];
   if (w.IsDefined()) {
     c.warehouse_kind = r.String(w, "kind", "warehouse").value_or("duckdb");
@@ -302,8 +290,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
       if (c.warehouse_kind != "duckdb") r.Error(w["kind"], "warehouse.kind", "expected duckdb or clickhouse");
       c.warehouse_memory_limit = r.Size(w, "memory_limit", "warehouse").value_or(c.warehouse_memory_limit);
       if (c.warehouse_memory_limit < (int64_t{64} << 20))
-        r.Error(w["memory_limit"], "warehouse.memory_limit",
-                "at least 64MiB: DuckDB needs room for a batch's row groups");
+        r.Error(w["memory_limit"], "warehouse.memory_limit", "at least 64MiB: DuckDB needs room for a batch's row groups");
     }
     c.warehouse_path = r.String(w, "path", "warehouse").value_or("data/warehouse.duckdb");
   } else {
@@ -347,7 +334,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file, con
       for (const auto& b : c.streams)
         if (b.raw_table() == a.origin_view())
           r.Error(streams[b.name], "streams." + b.name,
-                  "its table " + b.raw_table() + " would be the name of stream '" + a.name + "''s origin view");
+                  "its table " + b.raw_table() + " is the name of the origin view of stream '" + a.name + "'");
   }
   c.rollups = root["rollups"];
   c.collectors = root["collectors"];

@@ -49,7 +49,7 @@ struct StreamConfig {
   const Field& event_time_field() const { return schema.fields[schema.event_time]; }
   std::string raw_table() const { return "raw_" + name; }
   // The view over raw that answers where each row came from: raw's columns, then _batch_id, _source,
-  // _partition and _landed_file from the batch ledger (raw itself keeps only _batch, _part and _offset).
+  // _partition and _landed_file from the batch ledger (raw itself keeps only _batch, _partition_index and _offset).
   std::string origin_view() const { return raw_table() + "_origin"; }
 };
 

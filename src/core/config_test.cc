@@ -79,6 +79,24 @@ TEST(ConfigTest, DuckDbMemoryLimitHasADefaultAndASize) {
       << bad.status().message();
 }
 
+// Raw's own column names (and those its origin view adds) cannot be fields, and no stream's raw table may take
+// the name of another stream's origin view.
+TEST(ConfigTest, RawsColumnNamesAndOriginViewNamesAreReserved) {
+  auto c = ParseConfig(
+      "streams:\n"
+      "  ev: { event_time: ts, schema: { ts: timestamp, _partition_index: int64 }, sources: [ { kind: http } ] }\n"
+      "  ev_origin: { event_time: ts, schema: { ts: timestamp }, sources: [ { kind: http } ] }\n",
+      "r.yaml");
+  ASSERT_FALSE(c.ok());
+  const std::string& m = c.status().message();
+  EXPECT_NE(m.find("r.yaml:2:68: streams.ev.schema._partition_index: name is reserved for sluice's own column"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("streams.ev_origin: its table raw_ev_origin is the name of the origin view of stream 'ev'"),
+            std::string::npos)
+      << m;
+}
+
 TEST(ConfigTest, MissingRequiredFieldsNameTheirParent) {
   auto c = ParseConfig("streams:\n  s:\n    schema: { ts: timestamp }\n    sources: [ { kind: kafka } ]\n", "x.yaml");
   ASSERT_FALSE(c.ok());

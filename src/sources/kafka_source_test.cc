@@ -147,8 +147,7 @@ streams:
   void ExpectExactlyOnce(int64_t produced, int64_t bad) {
     EXPECT_EQ(Q("SELECT count(*) FROM raw_ev"), produced - bad);
     EXPECT_EQ(Q("SELECT count(*) FROM _sluice_dead_letters"), bad);
-    EXPECT_EQ(
-        Q("SELECT count(*) FROM (SELECT _partition, _offset FROM raw_ev_origin GROUP BY ALL HAVING count(*) > 1)"), 0)
+    EXPECT_EQ(Q("SELECT count(*) FROM (SELECT _partition, _offset FROM raw_ev_origin GROUP BY ALL HAVING count(*) > 1)"), 0)
         << "a (partition, offset) loaded twice";
     EXPECT_EQ(Q("SELECT count(DISTINCT n) FROM raw_ev"), produced - bad) << "every good message, once";
     EXPECT_EQ(Q("SELECT count(*) FROM (SELECT p, o FROM (SELECT _partition p, _offset o FROM raw_ev_origin UNION ALL "

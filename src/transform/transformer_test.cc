@@ -178,7 +178,7 @@ TEST_F(TransformerTest, WorkersTransformOnlyTheGroupsTheyHoldAndAStaleOwnerCanno
 }
 
 TEST_F(TransformerTest, ChangedDefinitionOrAddedFieldRebuildsWhatDependsOnIt) {
-  WriteModel("everything", "SELECT * EXCLUDE (_extra, _batch, _part, _offset) FROM {{ ref('tracking') }}");
+  WriteModel("everything", "SELECT * EXCLUDE (_extra, _batch, _partition_index, _offset) FROM {{ ref('tracking') }}");
   WriteModel("by_ad", "-- sluice: time_column=hour\nSELECT hour, ad_id, events FROM {{ ref('tracking_daily2') }} "
                       "WHERE hour IN ({{ touched_hours }})");
   const std::string rollup = "  tracking_daily2: { stream: tracking, grain: hour, dimensions: [ad_id], measures: { events: count } }\n";

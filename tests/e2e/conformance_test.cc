@@ -145,9 +145,8 @@ class ConformanceTest : public ScratchDir, public ::testing::WithParamInterface<
   // Every (source, partition, offset) of raw_tracking exactly once: `expected` rows, all distinct.
   void ExpectExactlyOnce(const std::string& config, int expected) {
     EXPECT_EQ(Scalar(config, "SELECT count(*) FROM raw_tracking"), std::to_string(expected));
-    EXPECT_EQ(
-        Scalar(config, "SELECT count(*) FROM (SELECT DISTINCT _source, _partition, _offset FROM raw_tracking_origin)"),
-        std::to_string(expected));
+    EXPECT_EQ(Scalar(config, "SELECT count(*) FROM (SELECT DISTINCT _source, _partition, _offset FROM raw_tracking_origin)"),
+              std::to_string(expected));
   }
 
   std::unique_ptr<ClickHouseTestCluster> clickhouse_;
@@ -403,14 +402,12 @@ TEST_P(ConformanceTest, CollectorsLoadTheirTablesAndReRunningChangesNothing) {
   EXPECT_EQ(first[6], "13300000");
   EXPECT_EQ(first[8], "52");
   // The fuller fields load on every engine: a list of strings, a nested asset id, Docker Hub's status.
-  EXPECT_EQ(Scalar(config, "SELECT license FROM gh_repo_snapshots" + final + " WHERE repo = 'acme/nebula'"),
-            "Apache-2.0");
-  const std::string has_topic =
-      engine() == "duckdb" ? "list_contains(topics, 'graph-database')" : "has(topics, 'graph-database')";
+  EXPECT_EQ(Scalar(config, "SELECT license FROM gh_repo_snapshots" + final + " WHERE repo = 'acme/nebula'"), "Apache-2.0");
+  const std::string has_topic = engine() == "duckdb" ? "list_contains(topics, 'graph-database')"
+                                                     : "has(topics, 'graph-database')";
   EXPECT_EQ(Scalar(config, "SELECT count(*) FROM gh_repo_snapshots" + final + " WHERE " + has_topic), "1");
   EXPECT_EQ(Scalar(config, "SELECT sum(download_count) FROM gh_release_downloads_daily WHERE asset_id = 9002"), "2100");
-  EXPECT_EQ(Scalar(config,
-                   "SELECT count(*) FROM dockerhub_repo_snapshots" + final + " WHERE status_description = 'inactive'"),
+  EXPECT_EQ(Scalar(config, "SELECT count(*) FROM dockerhub_repo_snapshots" + final + " WHERE status_description = 'inactive'"),
             "1");
   for (const char* name : {"github", "dockerhub", "downloads"}) {
     CommandResult r = RunSluice({"collect", "-c", config, name});

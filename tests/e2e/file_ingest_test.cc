@@ -18,8 +18,7 @@ streams:
     max_record: 2KiB
     schema: { ts: timestamp, ad_id: int64, website_id: int64, event: string, session: string, country: string, ua: string }
     sources:
-      - { kind: file, path: events/*.ndjson )" +
-                                    extra + R"(}
+      - { kind: file, path: events/*.ndjson )" + extra + R"(}
     batch: { max_records: 7000 }
 )");
   }
@@ -39,19 +38,16 @@ TEST_F(FileIngestTest, EveryRecordIsLoadedOrDeadLetteredExactlyOnceAcrossRuns) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("read 30042 records: loaded 30000, dead-lettered 42"), std::string::npos) << r.output;
   // Every dead-letter reason the generator and this test planted, each with its source position.
-  EXPECT_EQ(QueryScalar(config,
-                        "SELECT string_agg(DISTINCT reason, '|' ORDER BY reason) FROM "
-                        "(SELECT trim(regexp_extract(error, '^[A-Za-z -]+')) AS reason FROM _sluice_dead_letters)"),
+  EXPECT_EQ(QueryScalar(config, "SELECT string_agg(DISTINCT reason, '|' ORDER BY reason) FROM "
+                                "(SELECT trim(regexp_extract(error, '^[A-Za-z -]+')) AS reason FROM _sluice_dead_letters)"),
             "field|invalid JSON|invalid UTF-|missing event time|record too long");
-  EXPECT_EQ(QueryScalar(config,
-                        "SELECT count(*) FROM _sluice_dead_letters WHERE \"partition\" LIKE '%/events/a.ndjson' "
-                        "AND \"offset\" >= 0 AND raw_length > 0"),
+  EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM _sluice_dead_letters WHERE \"partition\" LIKE '%/events/a.ndjson' "
+                                "AND \"offset\" >= 0 AND raw_length > 0"),
             "42");
   EXPECT_EQ(QueryScalar(config, "SELECT max(raw_length) FROM _sluice_dead_letters"), "3047");
   // loaded + dead = read, for every batch.
-  EXPECT_EQ(QueryScalar(config,
-                        "SELECT count(*) FROM _sluice_batches WHERE rows + dead_rows != "
-                        "(SELECT sum((value->>'records')::BIGINT) FROM json_each(partitions))"),
+  EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM _sluice_batches WHERE rows + dead_rows != "
+                                "(SELECT sum((value->>'records')::BIGINT) FROM json_each(partitions))"),
             "0");
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM _sluice_batches"), "5");
 
@@ -68,13 +64,11 @@ TEST_F(FileIngestTest, EveryRecordIsLoadedOrDeadLetteredExactlyOnceAcrossRuns) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("read 5000 records: loaded 5000, dead-lettered 0"), std::string::npos) << r.output;
   EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM raw_tracking"), "35000");
-  EXPECT_EQ(QueryScalar(config,
-                        "SELECT count(*) FROM (SELECT _partition, _offset FROM raw_tracking_origin GROUP BY ALL "
-                        "HAVING count(*) > 1)"),
+  EXPECT_EQ(QueryScalar(config, "SELECT count(*) FROM (SELECT _partition, _offset FROM raw_tracking_origin GROUP BY ALL "
+                                "HAVING count(*) > 1)"),
             "0");
-  EXPECT_EQ(QueryScalar(config,
-                        "SELECT next_offset = " + std::to_string(std::filesystem::file_size(Path("events/a.ndjson"))) +
-                            " FROM _sluice_checkpoints"),
+  EXPECT_EQ(QueryScalar(config, "SELECT next_offset = " + std::to_string(std::filesystem::file_size(Path("events/a.ndjson"))) +
+                                    " FROM _sluice_checkpoints"),
             "true");
 
   CommandResult s = RunSluice({"status", "-c", config});
@@ -97,8 +91,8 @@ streams:
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find(bad + ":5:33: streams.tracking.schema.n: unknown type 'integer64'"), std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find(bad + ":7:9: streams.tracking.sources[0].path: required field is missing"), std::string::npos)
-      << r.output;
+  EXPECT_NE(r.output.find(bad + ":7:9: streams.tracking.sources[0].path: required field is missing"),
+            std::string::npos) << r.output;
   EXPECT_NE(r.output.find(bad + ":8:24: streams.tracking.batch.max_wait: not a duration: 'soon'"), std::string::npos)
       << r.output;
   // `run` refuses the same config at start, with the same messages.

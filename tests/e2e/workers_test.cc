@@ -232,8 +232,8 @@ TEST_F(WorkersTest, ThreeWorkersOneKilledOneStoppedLoadEveryEventOnceAndRunShare
 
   // Every event once.
   EXPECT_EQ(Q("SELECT count() FROM raw_tracking"), total);
-  EXPECT_EQ(Q("SELECT uniqExact(_source, _partition, _offset) FROM raw_tracking"), total);
-  EXPECT_EQ(Q("SELECT uniqExact(_partition) FROM raw_tracking"), "6");
+  EXPECT_EQ(Q("SELECT uniqExact(_source, _partition, _offset) FROM raw_tracking_origin"), total);
+  EXPECT_EQ(Q("SELECT uniqExact(_partition) FROM raw_tracking_origin"), "6");
   // The rollups equal GROUP BY over raw.
   EXPECT_EQ(Q("SELECT hour, country, events FROM by_country ORDER BY hour, country"),
             Q("SELECT toStartOfHour(ts, 'UTC') AS h, country, count() FROM raw_tracking GROUP BY h, country "
@@ -297,7 +297,7 @@ TEST_F(WorkersTest, HttpBodiesSpreadOverTwoWorkersOneKilledAreEachLoadedOnce) {
   for (int body : acknowledged)
     complete += Q("SELECT count() FROM raw_ev WHERE body = " + std::to_string(body)) == std::to_string(kPerBody);
   EXPECT_EQ(complete, static_cast<int>(acknowledged.size()));
-  EXPECT_EQ(Q("SELECT arrayStringConcat(arraySort(groupUniqArray(_partition)), ',') FROM raw_ev"), "http/a,http/b");
+  EXPECT_EQ(Q("SELECT arrayStringConcat(arraySort(groupUniqArray(_partition)), ',') FROM raw_ev_origin"), "http/a,http/b");
 }
 
 TEST_F(WorkersTest, AFileSourceIsReadByOneWorkerAndTakenOverWhenItDies) {
@@ -322,7 +322,7 @@ TEST_F(WorkersTest, AFileSourceIsReadByOneWorkerAndTakenOverWhenItDies) {
   EXPECT_EQ(WaitFor("SELECT count() FROM raw_tracking", "30000", seconds(60)), "30000") << Tail(LogOf(other));
   EXPECT_NE(Tail(LogOf(other), 1 << 20).find("holding source:tracking.file"), std::string::npos);
   StopCleanly(other);
-  EXPECT_EQ(Q("SELECT uniqExact(_partition, _offset) FROM raw_tracking"), "30000");
+  EXPECT_EQ(Q("SELECT uniqExact(_partition, _offset) FROM raw_tracking_origin"), "30000");
 }
 
 }  // namespace

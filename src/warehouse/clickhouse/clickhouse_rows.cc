@@ -163,14 +163,11 @@ char* ByteBuffer::Extend(size_t n) {
 BlockPlan PlanRawBlocks(const Batch& batch, size_t max_rows) {
   const size_t n = batch.rows();
   BlockPlan plan;
-  // The raw table's sorting key: (event time as DateTime holds it, _partition, _offset). Unique within a
-  // batch, so the order is the same on every retry, and it is the server's own: it finds the block sorted.
-  std::vector<uint32_t> by_name(batch.partition_names.size());
-  std::iota(by_name.begin(), by_name.end(), 0);
-  std::sort(by_name.begin(), by_name.end(),
-            [&](uint32_t a, uint32_t b) { return batch.partition_names[a] < batch.partition_names[b]; });
-  std::vector<uint32_t> rank(by_name.size());
-  for (uint32_t r = 0; r < by_name.size(); ++r) rank[by_name[r]] = r;
+  // The raw table's sorting key: (event time as DateTime holds it, _batch, _partition_index, _offset), the
+  // batch constant; for a table from before issue 13, (time, _partition, _offset), the same order, since
+  // partition indexes follow the names. Unique within a batch, so the order is the same on every retry, and
+  // it is the server's own: it finds the block sorted.
+  const std::vector<uint32_t> rank = batch.PartitionRanks();
   struct Key {
     uint64_t time_and_partition;  // DateTime seconds << 32 | rank of the partition's name
     int64_t offset;
@@ -409,6 +406,16 @@ void EncodeNative(const Batch& batch, const std::vector<RawColumn>& columns, con
       case Source::kExtra:
         PutColumn(out, batch.extra, rows);
         break;
+      case Source::kBatchKey: {
+        const uint64_t key = batch.key();
+        PutFixed<uint64_t>(out, rows, [&](uint32_t) { return key; });
+        break;
+      }
+      case Source::kPartitionIndex: {
+        const std::vector<uint32_t> ranks = batch.PartitionRanks();
+        PutFixed<uint32_t>(out, rows, [&](uint32_t r) { return ranks[batch.row_partition[r]]; });
+        break;
+      }
       case Source::kBatchId:
         PutRepeatedString(out, batch.id, n);
         break;
@@ -456,6 +463,8 @@ Status EncodeRowBinary(const Batch& batch, const std::vector<RawColumn>& columns
     RowBinaryWriter w(defaults[c]);
     RETURN_IF_ERROR(WriteDefault(w, columns[c].type).WithContext("column " + columns[c].name));
   }
+  const uint64_t key = batch.key();
+  const std::vector<uint32_t> ranks = batch.PartitionRanks();
   std::string data;
   data.reserve(rows.size() * 128);
   RowBinaryWriter w(data);
@@ -477,6 +486,12 @@ Status EncodeRowBinary(const Batch& batch, const std::vector<RawColumn>& columns
           break;
         case Source::kExtra:
           WriteValue(w, batch.extra, i);
+          break;
+        case Source::kBatchKey:
+          w.Fixed<uint64_t>(key);
+          break;
+        case Source::kPartitionIndex:
+          w.Fixed<uint32_t>(ranks[batch.row_partition[i]]);
           break;
         case Source::kBatchId:
           w.String(batch.id);

@@ -59,13 +59,13 @@ TEST(ClickHouseRows, InsertNamesEveryColumn) {
   std::string sql = InsertSql("`db`.`raw_ev`", RawColumnsFor(c.streams[0]));
   EXPECT_EQ(sql,
             "INSERT INTO `db`.`raw_ev` (`ts`, `kind`, `n`, `actor`, `tags`, `items.sku`, `event_date`, `_extra`, "
-            "`_batch_id`, `_source`, `_partition`, `_offset`) FORMAT Native");
+            "`_batch`, `_partition_index`, `_offset`) FORMAT Native");
   EXPECT_THAT(InsertSql("`db`.`raw_ev`", RawColumnsFor(c.streams[0]), BlockFormat::kRowBinary),
               ::testing::EndsWith(") FORMAT RowBinary"));
 }
 
-// The order is the raw table's sorting key (ts in whole seconds, _partition, _offset), so the server finds
-// each block sorted; late rows are merged in wherever they fall.
+// The order is the raw table's sorting key (ts in whole seconds, _batch, _partition_index, _offset), so the server
+// finds each block sorted; late rows are merged in wherever they fall.
 TEST(ClickHouseRows, RowsAreOrderedByTheTableSortingKeyWhateverTheOrderRead) {
   Config c = testing::MakeConfig("/tmp");
   const StreamConfig& s = c.streams[0];

@@ -53,9 +53,7 @@ std::string RawColumnsDdl(const StreamConfig& s) {
     }
     ddl += ", ";
   }
-  return ddl +
-         "event_date Date, _extra Nullable(String), _batch_id String, _source String, _partition String, "
-         "_offset Int64";
+  return ddl + "event_date Date, _extra Nullable(String), _batch UInt64, _partition_index UInt32, _offset Int64";
 }
 
 std::string OnCluster(const ClickHouseTarget& t) { return t.clustered() ? " ON CLUSTER " + t.cluster : ""; }
@@ -88,7 +86,7 @@ std::string ClickHouseType(const FieldType& type, bool event_time) {
   return "Nullable(" + ScalarType(type.kind) + ")";
 }
 
-std::vector<RawColumn> RawColumnsFor(const StreamConfig& s) {
+std::vector<RawColumn> RawColumnsFor(const StreamConfig& s, bool string_provenance) {
   using Source = RawColumn::Source;
   std::vector<RawColumn> out;
   for (size_t i = 0; i < s.schema.fields.size(); ++i) {
@@ -105,11 +103,47 @@ std::vector<RawColumn> RawColumnsFor(const StreamConfig& s) {
   }
   out.push_back({"event_date", "Date", Source::kEventDate});
   out.push_back({"_extra", "Nullable(String)", Source::kExtra});
-  out.push_back({"_batch_id", "String", Source::kBatchId});
-  out.push_back({"_source", "String", Source::kSource});
-  out.push_back({"_partition", "String", Source::kPartition});
+  if (string_provenance) {
+    out.push_back({"_batch_id", "String", Source::kBatchId});
+    out.push_back({"_source", "String", Source::kSource});
+    out.push_back({"_partition", "String", Source::kPartition});
+  } else {
+    out.push_back({"_batch", "UInt64", Source::kBatchKey});
+    out.push_back({"_partition_index", "UInt32", Source::kPartitionIndex});
+  }
   out.push_back({"_offset", "Int64", Source::kOffset});
   return out;
+}
+
+std::vector<std::string> OriginViewColumns(const std::vector<RawColumn>& columns, bool string_provenance) {
+  std::vector<std::string> out;
+  for (const auto& c : columns) out.push_back(c.name);
+  if (!string_provenance)
+    for (const char* c : {"_batch_id", "_source", "_partition"}) out.push_back(c);
+  out.push_back("_landed_file");
+  return out;
+}
+
+std::string OriginViewDdl(const ClickHouseTarget& t, const StreamConfig& s, const std::vector<RawColumn>& columns,
+                          bool string_provenance) {
+  std::string select;
+  for (const auto& c : columns) select += ChIdent(c.name) + ", ";
+  std::string ledger;
+  if (string_provenance) {
+    select += "_landed_file";
+    ledger = "(SELECT batch_id AS _batch_id, any(file) AS _landed_file FROM " + ChTable(t, "_sluice_batches") +
+             " GROUP BY batch_id) USING _batch_id";
+  } else {
+    select += "_batch_id, _source, _part_names[_partition_index + 1] AS _partition, _landed_file";
+    ledger =
+        "(SELECT batch_key AS _batch, any(batch_id) AS _batch_id, any(source) AS _source, any(part_names) AS "
+        "_part_names, any(file) AS _landed_file FROM " +
+        ChTable(t, "_sluice_batches") + " WHERE batch_key != 0 GROUP BY batch_key) USING _batch";
+  }
+  // A retried ledger row appears twice until merged: GROUP BY keeps one. The ledger is whole on every server,
+  // so each shard joins its own rows locally.
+  return "CREATE VIEW " + ChTable(t, s.origin_view()) + OnCluster(t) + " AS SELECT " + select + " FROM " +
+         ChTable(t, s.raw_table()) + " ANY LEFT JOIN " + ledger;
 }
 
 std::string ChIdent(std::string_view name) {
@@ -184,22 +218,23 @@ std::vector<CreateDdl> SystemTablesDdl(const ClickHouseTarget& t) {
 
 std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& s) {
   const std::string local = LocalRawTable(t, s);
-  const std::string order = ChIdent(s.event_time_field().name) + ", _partition, _offset";
+  const std::string order = ChIdent(s.event_time_field().name) + ", _batch, _partition_index, _offset";
   std::vector<CreateDdl> out = {{local, "CREATE TABLE IF NOT EXISTS " + ChTable(t, local) + OnCluster(t) + " (" +
                                             RawColumnsDdl(s) + ") ENGINE = " + Engine(t, local, "", "", true) +
                                             " PARTITION BY event_date ORDER BY (" + order + ")" + DedupSettings(t)}};
   if (t.clustered())
-    // A batch goes to one shard, chosen by its id: a re-sent batch reaches the same shard, whose replicated
-    // table drops the blocks it already has.
+    // A batch goes to one shard, chosen by its key (a hash of its id): a re-sent batch reaches the same
+    // shard, whose replicated table drops the blocks it already has.
     out.push_back({s.raw_table(), "CREATE TABLE IF NOT EXISTS " + ChTable(t, s.raw_table()) + OnCluster(t) + " AS " +
                                       ChTable(t, local) + " ENGINE = Distributed(" + t.cluster + ", " +
-                                      ChIdent(t.database) + ", " + ChIdent(local) + ", cityHash64(_batch_id))"});
+                                      ChIdent(t.database) + ", " + ChIdent(local) + ", _batch)"});
   return out;
 }
 
 const std::vector<SystemColumn>& SystemColumnsAdded() {
   static const std::vector<SystemColumn> kAdded = {
       {"_sluice_runs", "notes", "String DEFAULT ''"},  // a run's notes (JSON text)
+      {"_sluice_batches", "batch_key", "UInt64"},      // raw's _batch (0 for batches loaded before issue 13)
   };
   return kAdded;
 }

@@ -33,7 +33,19 @@ std::string ClickHouseType(const FieldType& type, bool event_time = false);
 
 // One physical column of a raw table and what fills it.
 struct RawColumn {
-  enum class Source { kField, kNestedField, kEventDate, kExtra, kBatchId, kSource, kPartition, kOffset, kAbsent };
+  enum class Source {
+    kField,
+    kNestedField,
+    kEventDate,
+    kExtra,
+    kBatchKey,        // _batch: Batch::key()
+    kPartitionIndex,  // _partition_index: the row's partition's position in the ledger's part_names
+    kOffset,
+    kBatchId,    // before issue 13, raw stored _batch_id, _source and _partition on every row
+    kSource,     // (a table made then keeps them)
+    kPartition,  //
+    kAbsent
+  };
   std::string name;  // as in system.columns ("geo", "items.sku" for a Nested field)
   std::string type;  // as in system.columns
   Source source = Source::kAbsent;
@@ -42,8 +54,18 @@ struct RawColumn {
 };
 
 // The physical columns of `stream`'s raw table, in the order a new table has them: the declared fields,
-// then event_date, _extra, _batch_id, _source, _partition, _offset.
-std::vector<RawColumn> RawColumnsFor(const StreamConfig& stream);
+// then event_date, _extra, _batch, _partition_index, _offset. `string_provenance`: the layout of a table made before
+// issue 13, which has _batch_id, _source and _partition instead of _batch and _partition_index.
+std::vector<RawColumn> RawColumnsFor(const StreamConfig& stream, bool string_provenance = false);
+
+// The CREATE VIEW of `stream`'s origin view (StreamConfig::origin_view) over raw whose physical columns are
+// `columns`: each of them, then _batch_id, _source, _partition and _landed_file from the ledger (for a table
+// with string provenance, only _landed_file). Explicit columns: 18.16's `*` over a JOIN ... USING repeats the
+// key, which a view refuses.
+std::string OriginViewDdl(const ClickHouseTarget& t, const StreamConfig& stream, const std::vector<RawColumn>& columns,
+                          bool string_provenance);
+// The columns OriginViewDdl's view has, in order: a view whose system.columns differ is out of date.
+std::vector<std::string> OriginViewColumns(const std::vector<RawColumn>& columns, bool string_provenance);
 
 // Quotes an identifier with backticks (`partition`, `items.sku`).
 std::string ChIdent(std::string_view name);

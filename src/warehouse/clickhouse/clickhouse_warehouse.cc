@@ -125,9 +125,9 @@ Status ClickHouseWarehouse::AddMissingSystemColumns(const ClickHouseClient& clie
   // moment ago makes the ALTER fail with "already exists", which is what was wanted.
   const ClickHouseTarget& t = options_.target;
   for (const SystemColumn& c : SystemColumnsAdded()) {
-    ASSIGN_OR_RETURN(auto have, client.Query("SELECT count() FROM system.columns WHERE database = " +
-                                             ChLiteral(t.database) + " AND table = " + ChLiteral(c.table) +
-                                             " AND name = " + ChLiteral(c.name)));
+    ASSIGN_OR_RETURN(auto have,
+                     client.Query("SELECT count() FROM system.columns WHERE database = " + ChLiteral(t.database) +
+                                  " AND table = " + ChLiteral(c.table) + " AND name = " + ChLiteral(c.name)));
     if (have.Scalar() != "0") continue;
     Status st = client.Execute(AddSystemColumnDdl(t, c));
     if (!st.ok() && st.message().find("already exists") == std::string::npos) return st;
@@ -157,9 +157,19 @@ Status ClickHouseWarehouse::Prepare(const Config& config) {
 Status ClickHouseWarehouse::PrepareRawTable(const StreamConfig& s) {
   const ClickHouseTarget& t = options_.target;
   RETURN_IF_ERROR(CreateMissing(*client_, RawTableDdl(t, s)));
-  const std::vector<RawColumn> wanted = RawColumnsFor(s);
   RawTable table;
   table.local = LocalRawTable(t, s);
+  // A table made before issue 13 keeps its layout (provenance strings on every row) and is filled as it is.
+  ASSIGN_OR_RETURN(auto old,
+                   client_->Query("SELECT count() FROM system.columns WHERE database = " + ChLiteral(t.database) +
+                                  " AND table = " + ChLiteral(table.local) + " AND name = '_batch_id'"));
+  table.string_provenance = old.Scalar() != "0";
+  if (table.string_provenance)
+    spdlog::warn(
+        "stream {}: {} keeps raw's layout from before issue 13 (_batch_id, _source, _partition on every "
+        "row), which loads slower; README, \"Warehouses\", says how to move it",
+        s.name, table.local);
+  const std::vector<RawColumn> wanted = RawColumnsFor(s, table.string_provenance);
   table.insert_into = ChTable(t, s.raw_table());
   // The local table first, then (on a cluster) the Distributed one: inserts name the Distributed table's
   // columns, which must match the local tables'.
@@ -209,7 +219,23 @@ Status ClickHouseWarehouse::PrepareRawTable(const StreamConfig& s) {
     }
   }
   table.format = FormatFor(table.columns);
+  RETURN_IF_ERROR(PrepareOriginView(s, table).WithContext("origin view " + s.origin_view()));
   raw_[s.name] = std::move(table);
+  return Status::Ok();
+}
+
+Status ClickHouseWarehouse::PrepareOriginView(const StreamConfig& s, const RawTable& table) {
+  const ClickHouseTarget& t = options_.target;
+  ASSIGN_OR_RETURN(auto have, client_->Query("SELECT name FROM system.columns WHERE database = " +
+                                             ChLiteral(t.database) + " AND table = " + ChLiteral(s.origin_view())));
+  std::vector<std::string> names;
+  for (const auto& row : have.rows) names.push_back(row[0].value_or(""));
+  if (names == OriginViewColumns(table.columns, table.string_provenance)) return Status::Ok();
+  // A view's columns are fixed when it is made: raw gained a column, so the view is made again.
+  if (!names.empty())
+    RETURN_IF_ERROR(client_->Execute("DROP TABLE IF EXISTS " + ChTable(t, s.origin_view()) + OnClusterClause(t)));
+  Status st = client_->Execute(OriginViewDdl(t, s, table.columns, table.string_provenance));
+  if (!st.ok() && st.message().find("already exists") == std::string::npos) return st;
   return Status::Ok();
 }
 
@@ -357,9 +383,10 @@ Status ClickHouseWarehouse::SendRows(const Batch& batch, const RawTable& table, 
   const std::string sql = InsertSql(table.insert_into, table.columns, table.format);
   const std::string prefix = QueryIdPrefix(batch);
   auto delivered = [&]() -> Result<int64_t> {
-    ASSIGN_OR_RETURN(
-        auto r, client_->Query("SELECT count() FROM " + ChTable(options_.target, table.local) +
-                               " WHERE event_date IN (" + DayList(plan) + ") AND _batch_id = " + ChLiteral(batch.id)));
+    ASSIGN_OR_RETURN(auto r, client_->Query("SELECT count() FROM " + ChTable(options_.target, table.local) +
+                                            " WHERE event_date IN (" + DayList(plan) + ") AND " +
+                                            (table.string_provenance ? "_batch_id = " + ChLiteral(batch.id)
+                                                                     : "_batch = " + std::to_string(batch.key()))));
     return std::stoll(r.Scalar());
   };
   size_t first = 0;
@@ -474,10 +501,11 @@ Status ClickHouseWarehouse::WriteLedgerRow(const Batch& batch, const std::string
   w.Fixed<uint32_t>(static_cast<uint32_t>(std::max<int64_t>(0, FloorDiv(batch.received_at_us, 1'000'000))));
   w.Fixed<uint32_t>(static_cast<uint32_t>(now / 1'000'000));
   w.Fixed<uint64_t>(version);
+  w.Fixed<uint64_t>(batch.key());
   const std::string sql =
       "INSERT INTO _sluice_batches (batch_id, seq, stream, source, part_names, part_first, part_next, "
       "part_records, file, rows, dead_rows, late_rows, event_hours, min_event_us, max_event_us, received_at, "
-      "loaded_at, version) FORMAT RowBinary";
+      "loaded_at, version, batch_key) FORMAT RowBinary";
   // A second copy of the row (a retry after an ambiguous failure) is harmless: FINAL keeps one.
   return InsertWithRetries(sql, data, QueryIdPrefix(batch) + "ledger", nullptr);
 }

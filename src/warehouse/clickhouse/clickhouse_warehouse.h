@@ -119,9 +119,12 @@ class ClickHouseWarehouse : public Warehouse {
     std::string local;                          // the table holding this server's rows
     std::vector<RawColumn> columns;             // as the table has them, with what fills each
     BlockFormat format = BlockFormat::kNative;  // FormatFor(columns)
+    bool string_provenance = false;             // made before issue 13: _batch_id, _source, _partition
   };
 
   explicit ClickHouseWarehouse(Options options);
+  // Makes `stream`'s origin view over `table` unless the one there has its columns.
+  Status PrepareOriginView(const StreamConfig& stream, const RawTable& table);
   // Runs the statements of `ddl` whose table (or database) this server does not have yet.
   Status CreateMissing(const ClickHouseClient& client, const std::vector<CreateDdl>& ddl);
   // Adds the SystemColumnsAdded() a warehouse created by an older sluice lacks.

@@ -60,7 +60,7 @@ TEST_F(ClickHouseSingle, LoadsRowsDeadLettersAndALedgerRowCarryingTheCheckpoints
   EXPECT_EQ(Q("SELECT isNull(n) FROM raw_ev WHERE kind = 'b'"), "1");
   EXPECT_EQ(Q("SELECT isNull(tupleElement(actor, 1)) FROM raw_ev WHERE kind = 'a'"), "1");
   EXPECT_EQ(Q("SELECT _extra FROM raw_ev WHERE kind = 'a'"), R"({"more":true})");
-  EXPECT_EQ(Q("SELECT concat(_source, '/', _partition, '/', _batch_id) FROM raw_ev WHERE kind = 'a'"),
+  EXPECT_EQ(Q("SELECT concat(_source, '/', _partition, '/', _batch_id) FROM raw_ev_origin WHERE kind = 'a'"),
             "ev.http/p0/" + b->id);
   EXPECT_EQ(Q("SELECT concat(toString(`offset`), ' ', raw, ' ', toString(raw_length)) FROM _sluice_dead_letters"),
             "12 not json 8");
@@ -212,7 +212,7 @@ streams:
   for (const auto& block : *blocks)
     ASSERT_TRUE(w_->client().Insert(InsertSql("raw_copy", raw, BlockFormat::kRowBinary), block.data).ok());
   auto rows = [&](const std::string& table) {
-    auto r = w_->client().Send({.sql = "SELECT * FROM " + table + " ORDER BY _partition, _offset FORMAT TSV"});
+    auto r = w_->client().Send({.sql = "SELECT * FROM " + table + " ORDER BY _partition_index, _offset FORMAT TSV"});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : "";
   };
@@ -356,6 +356,41 @@ TEST_F(ClickHouseSingle, RunsTableFromBeforeNotesGainsTheColumnAtOpenAndKeepsIts
   EXPECT_EQ((*runs)[0].notes, "");
   EXPECT_EQ((*runs)[1].status, RunStatus::kPartial);
   EXPECT_EQ((*runs)[1].notes, partial.notes);
+}
+
+// A raw table made before issue 13 stores _batch_id, _source and _partition on every row. It keeps that layout
+// (no _batch column is added beside it), new batches fill it the same way, a reload is still a duplicate, and the
+// origin view adds the landed file.
+TEST_F(ClickHouseSingle, RawFromBeforeIntegerProvenanceKeepsItsLayoutAndLoadsExactlyOnce) {
+  for (const char* sql :
+       {"DROP TABLE raw_ev_origin", "DROP TABLE raw_ev", "ALTER TABLE _sluice_batches DROP COLUMN batch_key",
+        "CREATE TABLE raw_ev (ts DateTime, kind Nullable(String), n Nullable(Int64), actor "
+        "Tuple(Nullable(Int64), Nullable(String)), tags Array(Nullable(String)), event_date Date, "
+        "_extra Nullable(String), _batch_id String, _source String, _partition String, _offset Int64) "
+        "ENGINE = MergeTree() PARTITION BY event_date ORDER BY (ts, _partition, _offset)",
+        "INSERT INTO raw_ev (ts, kind, event_date, _batch_id, _source, _partition, _offset) VALUES "
+        "('2026-11-01 10:00:00', 'old', '2026-11-01', 'ev.http-p0-0', 'ev.http', 'p0', 0)",
+        "INSERT INTO _sluice_batches (batch_id, stream, source, part_names, part_first, part_next, part_records, "
+        "file, rows) VALUES ('ev.http-p0-0', 'ev', 'ev.http', ['p0'], [0], [1], [1], 'landing/old.zst', 1)"})
+    ASSERT_TRUE(w_->Execute(sql).ok()) << sql;
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  w_ = std::move(*reopened);
+  Status prepared = w_->Prepare(config_);
+  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
+  auto b = MakeBatch(stream(), 1, {R"({"ts":"2026-11-01T11:00:00Z","kind":"new"})"}, "p1");
+  auto loaded = w_->LoadBatch(*b, "landing/new.zst");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, LoadOutcome::kLoaded);
+  auto again = w_->LoadBatch(*b, "landing/new.zst");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, LoadOutcome::kDuplicate);
+  EXPECT_EQ(Q("SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'raw_ev' AND "
+              "name IN ('_batch', '_partition_index')"),
+            "0");
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(concat(kind, '@', _source, '/', _partition, '/', toString(_offset), "
+              "'/', _batch_id, '/', _landed_file)), ',') FROM (SELECT * FROM raw_ev_origin ORDER BY ts)"),
+            "old@ev.http/p0/0/ev.http-p0-0/landing/old.zst,new@ev.http/p1/1/" + b->id + "/landing/new.zst");
 }
 
 TEST_F(ClickHouseSingle, RunsAndTheHttpCacheRoundTripAndReplaceByKey) {

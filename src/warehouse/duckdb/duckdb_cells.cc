@@ -149,7 +149,8 @@ void AppendScalar(std::string& out, duckdb_vector vec, const CellType& t, uint64
       return AppendDuckDbText(out, duckdb_create_time_tz_value(At<duckdb_time_tz>(vec, row)));
     case DUCKDB_TYPE_TIMESTAMP:
       return AppendDuckDbText(out, duckdb_create_timestamp(At<duckdb_timestamp>(vec, row)));
-    case DUCKDB_TYPE_TIMESTAMP_TZ: {
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+    {
       // An instant: ISO-8601 in UTC ("2026-01-02T03:04:05Z"), whatever the session's time zone.
       const int64_t us = At<duckdb_timestamp>(vec, row).micros;
       if (us == std::numeric_limits<int64_t>::max() || us == -std::numeric_limits<int64_t>::max())

@@ -11,20 +11,19 @@ std::string DuckDbDialect::TimeBucket(std::string_view grain, const std::string&
 }
 
 SqlDialect::StatusQueries DuckDbDialect::StatusSql() const {
-  return {
-      "SELECT stream, source, count(*) AS batches, sum(rows) AS rows, sum(dead_rows) AS dead_letters, "
-      "sum(late_rows) AS late, max(max_event_time) AS newest_event, max(loaded_at) AS last_load "
-      "FROM _sluice_batches GROUP BY ALL ORDER BY ALL",
-      "SELECT source, \"partition\", next_offset, updated_at FROM _sluice_checkpoints ORDER BY ALL",
-      "SELECT w.stream, w.max_event_time AS newest_event, w.watermark, w.late_rows AS late, "
-      "count(*) FILTER (h.final) AS final_hours, count(*) FILTER (NOT h.final) AS open_hours, "
-      "max(h.hour) FILTER (h.final) AS final_through FROM _sluice_watermarks w "
-      "LEFT JOIN _sluice_hours h USING (stream) GROUP BY ALL ORDER BY ALL",
-      "SELECT collector, arg_max(status, started_at) AS last_status, arg_max(\"rows\", started_at) AS last_rows, "
-      "max(scheduled_at) FILTER (status = 'succeeded') AS last_succeeded_slot, "
-      "count(*) FILTER (status IN ('failed', 'partial')) AS not_succeeded, "
-      "arg_max(left(coalesce(error, ''), 100), started_at) AS last_error "
-      "FROM _sluice_runs GROUP BY collector ORDER BY collector"};
+  return {"SELECT stream, source, count(*) AS batches, sum(rows) AS rows, sum(dead_rows) AS dead_letters, "
+          "sum(late_rows) AS late, max(max_event_time) AS newest_event, max(loaded_at) AS last_load "
+          "FROM _sluice_batches GROUP BY ALL ORDER BY ALL",
+          "SELECT source, \"partition\", next_offset, updated_at FROM _sluice_checkpoints ORDER BY ALL",
+          "SELECT w.stream, w.max_event_time AS newest_event, w.watermark, w.late_rows AS late, "
+          "count(*) FILTER (h.final) AS final_hours, count(*) FILTER (NOT h.final) AS open_hours, "
+          "max(h.hour) FILTER (h.final) AS final_through FROM _sluice_watermarks w "
+          "LEFT JOIN _sluice_hours h USING (stream) GROUP BY ALL ORDER BY ALL",
+          "SELECT collector, arg_max(status, started_at) AS last_status, arg_max(\"rows\", started_at) AS last_rows, "
+          "max(scheduled_at) FILTER (status = 'succeeded') AS last_succeeded_slot, "
+          "count(*) FILTER (status IN ('failed', 'partial')) AS not_succeeded, "
+          "arg_max(left(coalesce(error, ''), 100), started_at) AS last_error "
+          "FROM _sluice_runs GROUP BY collector ORDER BY collector"};
 }
 
 std::vector<std::string> DuckDbDialect::WriteTargetSql(const TargetWrite& w) const {

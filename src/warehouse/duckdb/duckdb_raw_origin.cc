@@ -1,5 +1,5 @@
-// Raw's provenance on DuckDB: the origin view that turns `_batch` and `_part` back into the batch id, source,
-// partition and landed file, and the one-time move of a warehouse made before issue 13 (the strings on every
+// Raw's provenance on DuckDB: the origin view that turns `_batch` and `_partition_index` back into the batch id,
+// source, partition and landed file, and the one-time move of a warehouse made before issue 13 (the strings on every
 // row) to that layout.
 #include <spdlog/spdlog.h>
 
@@ -43,7 +43,7 @@ Status DuckDbWarehouse::MigrateStringProvenance(const std::string& table, const 
   ASSIGN_OR_RETURN(auto count, db_->Query("SELECT count(*) FROM " + QuoteIdent(table)));
   const std::string rows = count.Scalar();
   spdlog::info(
-      "{}: moving {} rows to raw's compact provenance (_batch, _part instead of _batch_id, _source, "
+      "{}: moving {} rows to raw's compact provenance (_batch, _partition_index instead of _batch_id, _source, "
       "_partition; the origin view shows them)",
       table, rows);
   const int64_t t0 = NowMicros();
@@ -52,7 +52,8 @@ Status DuckDbWarehouse::MigrateStringProvenance(const std::string& table, const 
   for (const auto& c : columns) {
     if (c == "_batch_id" || c == "_source" || c == "_partition") continue;
     if (c == "_offset")
-      select += "b.batch_key AS _batch, (list_position(b.part_names, r._partition) - 1)::UINTEGER AS _part, ";
+      select +=
+          "b.batch_key AS _batch, (list_position(b.part_names, r._partition) - 1)::UINTEGER AS _partition_index, ";
     select += "r." + QuoteIdent(c) + ", ";
   }
   select.resize(select.size() - 2);
@@ -64,7 +65,7 @@ Status DuckDbWarehouse::MigrateStringProvenance(const std::string& table, const 
   if (st.ok()) {
     // Every row of raw was committed with its ledger row, so each finds its key; if one did not, stop here.
     auto unmatched =
-        db_->Query("SELECT count(*) FROM " + QuoteIdent(moving) + " WHERE _batch IS NULL OR _part IS NULL");
+        db_->Query("SELECT count(*) FROM " + QuoteIdent(moving) + " WHERE _batch IS NULL OR _partition_index IS NULL");
     if (!unmatched.ok())
       st = unmatched.status();
     else if (unmatched->Scalar() != "0")
@@ -83,10 +84,11 @@ Status DuckDbWarehouse::MigrateStringProvenance(const std::string& table, const 
 }
 
 Status DuckDbWarehouse::CreateOriginView(const StreamConfig& s) {
-  return db_->Execute("CREATE OR REPLACE VIEW " + QuoteIdent(s.origin_view()) +
-                      " AS SELECT r.*, b.batch_id AS _batch_id, b.source AS _source, b.part_names[r._part + 1] AS "
-                      "_partition, b.file AS _landed_file FROM " +
-                      QuoteIdent(s.raw_table()) + " r LEFT JOIN _sluice_batches b ON b.batch_key = r._batch");
+  return db_->Execute(
+      "CREATE OR REPLACE VIEW " + QuoteIdent(s.origin_view()) +
+      " AS SELECT r.*, b.batch_id AS _batch_id, b.source AS _source, b.part_names[r._partition_index + 1] AS "
+      "_partition, b.file AS _landed_file FROM " +
+      QuoteIdent(s.raw_table()) + " r LEFT JOIN _sluice_batches b ON b.batch_key = r._batch");
 }
 
 }  // namespace sluice

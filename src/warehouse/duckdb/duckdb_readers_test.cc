@@ -119,10 +119,10 @@ TEST_F(DuckDbReadersTest, RefusesWritesFilesExtensionsAndSettingsAndChangesNothi
 }
 
 TEST_F(DuckDbReadersTest, AllowsEveryKindOfRead) {
-  for (const std::string sql :
-       {"SELECT count(*) FROM ev", "FROM ev", "WITH x AS (SELECT 1) SELECT * FROM x", "SHOW TABLES", "DESCRIBE ev",
-        "SUMMARIZE ev", "EXPLAIN SELECT 1", "EXPLAIN ANALYZE SELECT count(*) FROM ev", "VALUES (1), (2)", "TABLE ev",
-        "SELECT 'checkpoint(' AS text", "SELECT 1;", "  select 1 -- trailing comment"}) {
+  for (const std::string sql : {"SELECT count(*) FROM ev", "FROM ev", "WITH x AS (SELECT 1) SELECT * FROM x",
+                                "SHOW TABLES", "DESCRIBE ev", "SUMMARIZE ev", "EXPLAIN SELECT 1",
+                                "EXPLAIN ANALYZE SELECT count(*) FROM ev", "VALUES (1), (2)", "TABLE ev",
+                                "SELECT 'checkpoint(' AS text", "SELECT 1;", "  select 1 -- trailing comment"}) {
     auto r = Read(sql);
     EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
   }

@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS _sluice_runs (
 );
 -- Columns added after a release: a warehouse created before them evolves here.
 ALTER TABLE _sluice_runs ADD COLUMN IF NOT EXISTS notes JSON;  -- what the run skipped, waited for, fetched
--- Raw keeps a batch's provenance as its key (`_batch`) and the partition's position in part_names (`_part`).
+-- Raw keeps a batch's provenance as its key (`_batch`) and the partition's position in part_names (`_partition_index`).
 ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS batch_key UBIGINT;    -- Batch::BatchKey(batch_id)
 ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS part_names VARCHAR[];  -- the partitions, in name order
 CREATE TABLE IF NOT EXISTS _sluice_http_cache (
@@ -83,13 +83,14 @@ constexpr int64_t kRowGroupRows = 122'880;
 // An idle loader checkpoints once the WAL is this big (DuckDB's default threshold).
 constexpr uintmax_t kIdleCheckpointWalBytes = 16 << 20;
 
-// Provenance is a batch key and the partition's position per row, constant over long runs of rows, which
+// Provenance is a batch key and the partition's position per row (not named `_part`: ClickHouse's MergeTree
+// has a virtual column of that name, and raw has one layout on both engines), constant over long runs of rows, which
 // DuckDB stores in next to nothing; the strings they stand for are in the ledger (origin view). Storing the
 // batch id, source and partition name on every row cost raw ~1.4x the storage time (bench/ingest).
 std::string FieldsDdl(const StreamConfig& s) {
   std::string ddl;
   for (const auto& f : s.schema.fields) ddl += QuoteIdent(f.name) + " " + f.type.SqlType() + ", ";
-  return ddl + "event_date DATE, _extra JSON, _batch UBIGINT, _part UINTEGER, _offset BIGINT";
+  return ddl + "event_date DATE, _extra JSON, _batch UBIGINT, _partition_index UINTEGER, _offset BIGINT";
 }
 
 // Replaces bytes that are not valid UTF-8 with '?', so any text can go into a VARCHAR.
@@ -305,7 +306,7 @@ Status DuckDbWarehouse::LoadInTransaction(const Batch& batch, const std::string&
       src.column = &batch.extra;
     else if (name == "_batch")
       src.key = &key;
-    else if (name == "_part")
+    else if (name == "_partition_index")
       src.index = &batch.row_partition, src.numbers = &part_ranks;
     else if (name == "_offset")
       src.ints = &batch.row_offset;

@@ -57,7 +57,7 @@ class DuckDbWarehouse : public Warehouse {
   // partition list.
   Status FillLedgerKeys();
   // Rewrites a raw table that stores _batch_id, _source and _partition per row (`columns`: its columns in
-  // order) as _batch and _part, in one transaction.
+  // order) as _batch and _partition_index, in one transaction.
   Status MigrateStringProvenance(const std::string& table, const std::vector<std::string>& columns);
   // (Re)creates the stream's origin view (StreamConfig::origin_view).
   Status CreateOriginView(const StreamConfig& stream);

@@ -1,9 +1,10 @@
 // DuckDbWarehouse: the collectors' tables (kept by natural key, with their daily-delta views) and their
 // system tables, `_sluice_runs` and `_sluice_http_cache` (created at Open). Run and cache timestamps cross the
 // SQL boundary as epoch microseconds both ways, so nothing depends on text formats.
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "core/schema.h"
 #include "warehouse/duckdb/duckdb_nested_columns.h"
@@ -70,9 +71,8 @@ Status DuckDbWarehouse::PrepareKeyedTables(const std::vector<KeyedTable>& tables
     for (const Field& f : t.columns) cols += (cols.empty() ? "" : ", ") + QuoteIdent(f.name) + " " + f.type.SqlType();
     RETURN_IF_ERROR(db_->Execute("CREATE TABLE IF NOT EXISTS " + QuoteIdent(t.name) + " (" + cols + ")")
                         .WithContext("creating table " + t.name));
-    ASSIGN_OR_RETURN(
-        auto existing,
-        db_->Query("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = " + QuoteLiteral(t.name)));
+    ASSIGN_OR_RETURN(auto existing, db_->Query("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = " +
+                                               QuoteLiteral(t.name)));
     std::map<std::string, std::string> have;  // column -> DuckDB's type text
     for (const auto& row : existing.rows) have[row[0].value_or("")] = row[1].value_or("");
     for (const Field& f : t.columns) {
@@ -88,9 +88,8 @@ Status DuckDbWarehouse::PrepareKeyedTables(const std::vector<KeyedTable>& tables
       for (const MissingNestedField& m : missing) {
         std::string path;
         for (const std::string& part : m.path) path += (path.empty() ? "" : ".") + QuoteIdent(part);
-        RETURN_IF_ERROR(
-            db_->Execute("ALTER TABLE " + QuoteIdent(t.name) + " ADD COLUMN " + path + " " + m.type.SqlType())
-                .WithContext("adding " + path + " to " + t.name));
+        RETURN_IF_ERROR(db_->Execute("ALTER TABLE " + QuoteIdent(t.name) + " ADD COLUMN " + path + " " + m.type.SqlType())
+                            .WithContext("adding " + path + " to " + t.name));
       }
     }
   }

@@ -215,9 +215,10 @@ TEST_F(DuckDbWarehouseTest, OriginViewTellsEachRowsSourcePartitionBatchAndLanded
   EXPECT_EQ(Q(wh,
               "SELECT string_agg(column_name, ',') FROM duckdb_columns() WHERE table_name = 'raw_ev' AND "
               "column_name LIKE '\\_%' ESCAPE '\\'"),
-            "_extra,_batch,_part,_offset")
+            "_extra,_batch,_partition_index,_offset")
       << "no provenance strings on raw's rows";
-  EXPECT_EQ(Q(wh, "SELECT string_agg(kind || ':' || _part, ',' ORDER BY _offset) FROM raw_ev"), "a:2,b:0,c:1,d:2");
+  EXPECT_EQ(Q(wh, "SELECT string_agg(kind || ':' || _partition_index, ',' ORDER BY _offset) FROM raw_ev"),
+            "a:2,b:0,c:1,d:2");
   EXPECT_EQ(Q(wh,
               "SELECT string_agg(kind || '@' || _source || '/' || _partition || '/' || _offset, ',' "
               "ORDER BY _offset) FROM raw_ev_origin"),
