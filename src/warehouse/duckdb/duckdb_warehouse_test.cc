@@ -49,6 +49,15 @@ class DuckDbWarehouseTest : public ::testing::Test {
     path_ = (dir_ / "w.duckdb").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+  // The warehouse at path_, opened and prepared for `c` (null after a failed assertion).
+  std::unique_ptr<DuckDbWarehouse> OpenPrepared(const Config& c) {
+    auto w = DuckDbWarehouse::Open(path_);
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    if (!w.ok()) return nullptr;
+    Status prepared = (*w)->Prepare(c);
+    EXPECT_TRUE(prepared.ok()) << prepared.ToString();
+    return prepared.ok() ? std::move(*w) : nullptr;
+  }
   std::string Q(Warehouse& w, const std::string& sql) {
     auto r = w.Query(sql);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -167,11 +176,9 @@ TEST_F(DuckDbWarehouseTest, AddedFieldBecomesAColumnAndSurvivesReopen) {
 
 TEST_F(DuckDbWarehouseTest, ReplaySkipsKnownAndOverlappingBatchesAndNeverMovesCheckpointsBack) {
   Config c = MakeConfig();
-  auto w = DuckDbWarehouse::Open(path_);
-  ASSERT_TRUE(w.ok()) << w.status().ToString();
-  Status prepared = (*w)->Prepare(c);
-  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
-  Warehouse& wh = **w;
+  auto w = OpenPrepared(c);
+  ASSERT_NE(w, nullptr);
+  Warehouse& wh = *w;
   ASSERT_EQ(*wh.LoadBatch(MakeBatch(c.streams[0], 10, {R"({"ts":"2015-01-01T12:00:00Z","kind":"b"})"}), "f"),
             LoadOutcome::kLoaded);
   // An older batch (deleted from the warehouse, still in landing) loads despite the checkpoint at 11...
@@ -194,9 +201,8 @@ TEST_F(DuckDbWarehouseTest, ReplaySkipsKnownAndOverlappingBatchesAndNeverMovesCh
 // Raw keeps provenance as integers (issue 13); the origin view gives back the strings a user asks for.
 TEST_F(DuckDbWarehouseTest, OriginViewTellsEachRowsSourcePartitionBatchAndLandedFile) {
   Config c = MakeConfig();
-  auto w = DuckDbWarehouse::Open(path_);
-  ASSERT_TRUE(w.ok()) << w.status().ToString();
-  ASSERT_TRUE((*w)->Prepare(c).ok());
+  auto w = OpenPrepared(c);
+  ASSERT_NE(w, nullptr);
   const StreamConfig& s = c.streams[0];
   Batch b(&s);
   b.source = "kafka";
@@ -210,8 +216,8 @@ TEST_F(DuckDbWarehouseTest, OriginViewTellsEachRowsSourcePartitionBatchAndLanded
             b.PartitionIndex(part), off, off + 1, b);
     ++off;
   }
-  ASSERT_EQ(*(*w)->LoadBatch(b, "landing/ev/dt=2015-01-01/k.ndjson.zst"), LoadOutcome::kLoaded);
-  Warehouse& wh = **w;
+  ASSERT_EQ(*w->LoadBatch(b, "landing/ev/dt=2015-01-01/k.ndjson.zst"), LoadOutcome::kLoaded);
+  Warehouse& wh = *w;
   EXPECT_EQ(Q(wh,
               "SELECT string_agg(column_name, ',') FROM duckdb_columns() WHERE table_name = 'raw_ev' AND "
               "column_name LIKE '\\_%' ESCAPE '\\'"),
@@ -262,11 +268,9 @@ INSERT INTO raw_ev (ts, kind, _batch_id, _source, _partition, _offset) VALUES
                     .ok());
   }
   Config c = MakeConfig();
-  auto w = DuckDbWarehouse::Open(path_);
-  ASSERT_TRUE(w.ok()) << w.status().ToString();
-  Status prepared = (*w)->Prepare(c);
-  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
-  Warehouse& wh = **w;
+  auto w = OpenPrepared(c);
+  ASSERT_NE(w, nullptr);
+  Warehouse& wh = *w;
   EXPECT_EQ(Q(wh,
               "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'raw_ev' AND column_name IN "
               "('_batch_id', '_source', '_partition')"),
@@ -283,11 +287,10 @@ INSERT INTO raw_ev (ts, kind, _batch_id, _source, _partition, _offset) VALUES
   // New batches load beside the moved rows, and opening again moves nothing.
   Batch b = MakeBatch(c.streams[0], 0, {R"({"ts":"2015-01-02T00:00:00Z","kind":"n"})"});
   ASSERT_EQ(*wh.LoadBatch(b, "landing/3.zst"), LoadOutcome::kLoaded);
-  w->reset();
-  auto again = DuckDbWarehouse::Open(path_);
-  ASSERT_TRUE(again.ok());
-  ASSERT_TRUE((*again)->Prepare(c).ok());
-  EXPECT_EQ(Q(**again, "SELECT string_agg(kind || '@' || _partition, ',' ORDER BY ts) FROM raw_ev_origin"),
+  w.reset();
+  auto again = OpenPrepared(c);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(Q(*again, "SELECT string_agg(kind || '@' || _partition, ',' ORDER BY ts) FROM raw_ev_origin"),
             "x@b,y@a,z@a,w@a,n@p0");
 }
 
