@@ -167,7 +167,8 @@ BlockPlan PlanRawBlocks(const Batch& batch, size_t max_rows) {
   // batch constant; for a table from before issue 13, (time, _partition, _offset), the same order, since
   // partition indexes follow the names. Unique within a batch, so the order is the same on every retry, and
   // it is the server's own: it finds the block sorted.
-  const std::vector<uint32_t> rank = batch.PartitionRanks();
+  plan.partition_index = batch.PartitionRanks();
+  const std::vector<uint32_t>& rank = plan.partition_index;
   struct Key {
     uint64_t time_and_partition;  // DateTime seconds << 32 | rank of the partition's name
     int64_t offset;
@@ -374,8 +375,8 @@ bool PutDefaults(ByteBuffer* out, std::string_view type, size_t rows) {
   return true;
 }
 
-void EncodeNative(const Batch& batch, const std::vector<RawColumn>& columns, const BlockPlan::Block& block, Rows rows,
-                  ByteBuffer& out) {
+void EncodeNative(const Batch& batch, const std::vector<RawColumn>& columns, const BlockPlan& plan,
+                  const BlockPlan::Block& block, Rows rows, ByteBuffer& out) {
   using Source = RawColumn::Source;
   const int event_field = batch.stream().schema.event_time;
   const size_t n = rows.size();
@@ -411,11 +412,9 @@ void EncodeNative(const Batch& batch, const std::vector<RawColumn>& columns, con
         PutFixed<uint64_t>(out, rows, [&](uint32_t) { return key; });
         break;
       }
-      case Source::kPartitionIndex: {
-        const std::vector<uint32_t> ranks = batch.PartitionRanks();
-        PutFixed<uint32_t>(out, rows, [&](uint32_t r) { return ranks[batch.row_partition[r]]; });
+      case Source::kPartitionIndex:
+        PutFixed<uint32_t>(out, rows, [&](uint32_t r) { return plan.partition_index[batch.row_partition[r]]; });
         break;
-      }
       case Source::kBatchId:
         PutRepeatedString(out, batch.id, n);
         break;
@@ -452,8 +451,8 @@ void EncodeNative(const Batch& batch, const std::vector<RawColumn>& columns, con
 
 // ---- RowBinary: row by row ----
 
-Status EncodeRowBinary(const Batch& batch, const std::vector<RawColumn>& columns, const BlockPlan::Block& block,
-                       Rows rows, ByteBuffer& buffer) {
+Status EncodeRowBinary(const Batch& batch, const std::vector<RawColumn>& columns, const BlockPlan& plan,
+                       const BlockPlan::Block& block, Rows rows, ByteBuffer& buffer) {
   using Source = RawColumn::Source;
   const int event_field = batch.stream().schema.event_time;
   // The default bytes of absent columns, once.
@@ -464,7 +463,6 @@ Status EncodeRowBinary(const Batch& batch, const std::vector<RawColumn>& columns
     RETURN_IF_ERROR(WriteDefault(w, columns[c].type).WithContext("column " + columns[c].name));
   }
   const uint64_t key = batch.key();
-  const std::vector<uint32_t> ranks = batch.PartitionRanks();
   std::string data;
   data.reserve(rows.size() * 128);
   RowBinaryWriter w(data);
@@ -491,7 +489,7 @@ Status EncodeRowBinary(const Batch& batch, const std::vector<RawColumn>& columns
           w.Fixed<uint64_t>(key);
           break;
         case Source::kPartitionIndex:
-          w.Fixed<uint32_t>(ranks[batch.row_partition[i]]);
+          w.Fixed<uint32_t>(plan.partition_index[batch.row_partition[i]]);
           break;
         case Source::kBatchId:
           w.String(batch.id);
@@ -527,12 +525,12 @@ Status EncodeBlock(const Batch& batch, const std::vector<RawColumn>& columns, co
                    BlockFormat format, ByteBuffer& out) {
   const BlockPlan::Block& b = plan.blocks[block];
   Rows rows(plan.order.data() + b.begin, b.rows());
-  if (format == BlockFormat::kRowBinary) return EncodeRowBinary(batch, columns, b, rows, out);
+  if (format == BlockFormat::kRowBinary) return EncodeRowBinary(batch, columns, plan, b, rows, out);
   for (const auto& c : columns)
     if (c.source == RawColumn::Source::kAbsent && !PutDefaults(nullptr, c.type, 0))
       return Status::Invalid("no Native encoding of clickhouse type " + c.type + " (column " + c.name + ")");
   out.Reserve(out.size() + EstimateBlockBytes(batch, columns, b.rows()));  // Extend grows past it if needed
-  EncodeNative(batch, columns, b, rows, out);
+  EncodeNative(batch, columns, plan, b, rows, out);
   return Status::Ok();
 }
 

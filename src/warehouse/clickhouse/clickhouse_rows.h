@@ -43,6 +43,7 @@ struct BlockPlan {
   };
   std::vector<uint32_t> order;  // row indexes of the batch, in the raw table's sorting-key order
   std::vector<Block> blocks;
+  std::vector<uint32_t> partition_index;  // per entry of the batch's partition_names: its _partition_index
 };
 // `max_rows` is kMaxBlockRows but for tests.
 BlockPlan PlanRawBlocks(const Batch& batch, size_t max_rows = kMaxBlockRows);
