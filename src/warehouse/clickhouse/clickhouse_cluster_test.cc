@@ -91,5 +91,48 @@ TEST(ClickHouseTwoShards, TheDistributedRawTableAnswersOverBothShards) {
   }
 }
 
+// Raw tables from before issue 13 on a cluster keep their layout, and the Distributed table, recreated over the
+// local tables when a field is added, still shards by the batch id's hash (the local tables have no _batch).
+TEST(ClickHouseTwoShards, RawFromBeforeIntegerProvenanceEvolvesAndLoadsOverBothShards) {
+  auto cluster = StartCluster(ClickHouseTestCluster::Layout::kTwoShards);
+  ASSERT_TRUE(cluster);
+  testing::TempDir dir;
+  auto w = testing::OpenOn(*cluster, 0, "sluice");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  for (const char* sql :
+       {"CREATE TABLE sluice.raw_ev_local ON CLUSTER sluice_cluster (ts DateTime, kind Nullable(String), n "
+        "Nullable(Int64), actor Tuple(Nullable(Int64), Nullable(String)), tags Array(Nullable(String)), event_date "
+        "Date, _extra Nullable(String), _batch_id String, _source String, _partition String, _offset Int64) ENGINE = "
+        "ReplicatedMergeTree('/clickhouse/tables/{shard}/sluice/raw_ev_local', '{replica}') PARTITION BY event_date "
+        "ORDER BY (ts, _partition, _offset)",
+        "CREATE TABLE sluice.raw_ev ON CLUSTER sluice_cluster AS sluice.raw_ev_local ENGINE = "
+        "Distributed(sluice_cluster, sluice, raw_ev_local, cityHash64(_batch_id))"})
+    ASSERT_TRUE((*w)->Execute(sql).ok()) << sql;
+  Config config = MakeConfig(dir.path.string(), "      campaign: string\n");
+  Status st = (*w)->Prepare(config);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Scalar(**w,
+                   "SELECT engine_full LIKE '%cityHash64(_batch_id)%' FROM system.tables WHERE database = "
+                   "'sluice' AND name = 'raw_ev'"),
+            "1");
+  EXPECT_EQ(Scalar(**w,
+                   "SELECT count() FROM system.columns WHERE database = 'sluice' AND table = 'raw_ev' AND "
+                   "name IN ('campaign', '_batch', '_partition_index')"),
+            "1")
+      << "the added field, and no integer provenance beside the strings";
+  for (int i = 0; i < 12; ++i) {
+    auto loaded =
+        (*w)->LoadBatch(*MakeBatch(config.streams[0], i * 100, Events(i * 100, 100)), "f" + std::to_string(i));
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    ASSERT_EQ(*loaded, LoadOutcome::kLoaded);
+  }
+  ASSERT_TRUE((*w)->Execute("SYSTEM SYNC REPLICA _sluice_batches").ok());
+  EXPECT_EQ(Scalar(**w, "SELECT count() FROM raw_ev"), "1200");
+  EXPECT_EQ(Scalar(**w, "SELECT uniqExact(_partition, _offset, _landed_file) FROM raw_ev_origin"), "1200");
+  const std::string local = Scalar(**w, "SELECT count() FROM raw_ev_local");
+  EXPECT_NE(local, "0");
+  EXPECT_NE(local, "1200");
+}
+
 }  // namespace
 }  // namespace sluice

@@ -216,7 +216,7 @@ std::vector<CreateDdl> SystemTablesDdl(const ClickHouseTarget& t) {
   };
 }
 
-std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& s) {
+std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& s, bool string_provenance) {
   const std::string local = LocalRawTable(t, s);
   const std::string order = ChIdent(s.event_time_field().name) + ", _batch, _partition_index, _offset";
   std::vector<CreateDdl> out = {{local, "CREATE TABLE IF NOT EXISTS " + ChTable(t, local) + OnCluster(t) + " (" +
@@ -227,7 +227,8 @@ std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig
     // shard, whose replicated table drops the blocks it already has.
     out.push_back({s.raw_table(), "CREATE TABLE IF NOT EXISTS " + ChTable(t, s.raw_table()) + OnCluster(t) + " AS " +
                                       ChTable(t, local) + " ENGINE = Distributed(" + t.cluster + ", " +
-                                      ChIdent(t.database) + ", " + ChIdent(local) + ", _batch)"});
+                                      ChIdent(t.database) + ", " + ChIdent(local) + ", " +
+                                      (string_provenance ? "cityHash64(_batch_id)" : "_batch") + ")"});
   return out;
 }
 

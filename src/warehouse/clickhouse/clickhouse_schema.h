@@ -109,7 +109,10 @@ const std::vector<SystemColumn>& SystemColumnsAdded();
 // ALTER TABLE ... ADD COLUMN for one missing system column.
 std::string AddSystemColumnDdl(const ClickHouseTarget& t, const SystemColumn& c);
 // The statements that create `stream`'s raw table (and on a cluster its Distributed table).
-std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& stream);
+// `string_provenance`: the local tables are from before issue 13, so the Distributed table shards by
+// cityHash64(_batch_id) as it did then (they have no _batch).
+std::vector<CreateDdl> RawTableDdl(const ClickHouseTarget& t, const StreamConfig& stream,
+                                   bool string_provenance = false);
 // ALTER TABLE ... ADD COLUMN for one missing raw column (on the local and, on a cluster, the Distributed table).
 std::vector<std::string> AddRawColumnDdl(const ClickHouseTarget& t, const StreamConfig& stream, const RawColumn& c);
 

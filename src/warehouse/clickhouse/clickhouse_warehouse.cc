@@ -156,7 +156,6 @@ Status ClickHouseWarehouse::Prepare(const Config& config) {
 
 Status ClickHouseWarehouse::PrepareRawTable(const StreamConfig& s) {
   const ClickHouseTarget& t = options_.target;
-  RETURN_IF_ERROR(CreateMissing(*client_, RawTableDdl(t, s)));
   RawTable table;
   table.local = LocalRawTable(t, s);
   // A table made before issue 13 keeps its layout (provenance strings on every row) and is filled as it is.
@@ -164,6 +163,7 @@ Status ClickHouseWarehouse::PrepareRawTable(const StreamConfig& s) {
                    client_->Query("SELECT count() FROM system.columns WHERE database = " + ChLiteral(t.database) +
                                   " AND table = " + ChLiteral(table.local) + " AND name = '_batch_id'"));
   table.string_provenance = old.Scalar() != "0";
+  RETURN_IF_ERROR(CreateMissing(*client_, RawTableDdl(t, s, table.string_provenance)));
   if (table.string_provenance)
     spdlog::warn(
         "stream {}: {} keeps raw's layout from before issue 13 (_batch_id, _source, _partition on every "
@@ -198,7 +198,7 @@ Status ClickHouseWarehouse::PrepareRawTable(const StreamConfig& s) {
         // is replicated"), while DROP and CREATE ... ON CLUSTER run on every server.
         spdlog::info("stream {}: recreating {} over the evolved {}", s.name, name, table.local);
         RETURN_IF_ERROR(client_->Execute("DROP TABLE IF EXISTS " + ChTable(t, name) + " ON CLUSTER " + t.cluster));
-        RETURN_IF_ERROR(CreateMissing(*client_, RawTableDdl(t, s)));
+        RETURN_IF_ERROR(CreateMissing(*client_, RawTableDdl(t, s, table.string_provenance)));
         break;
       }
       // Schema evolution. 18.16 has no ADD COLUMN IF NOT EXISTS, hence the look at system.columns first; a
