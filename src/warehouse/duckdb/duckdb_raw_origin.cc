@@ -4,6 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 #include "core/batch.h"
 #include "core/time.h"
@@ -15,6 +19,27 @@ namespace {
 
 // Ledger rows written before issue 13 have no batch_key or part_names; filled in a few thousand at a time.
 constexpr size_t kKeysPerUpdate = 2'000;
+
+// Runs `work`, logging every 10 s that `what` goes on, so a long one-time move is not silent.
+Status WithHeartbeat(const std::string& what, const std::function<Status()>& work) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread beat([&] {
+    const int64_t t0 = NowMicros();
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }))
+      spdlog::info("{}: still going after {} s", what, (NowMicros() - t0) / 1'000'000);
+  });
+  Status st = work();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  beat.join();
+  return st;
+}
 
 }  // namespace
 
@@ -59,9 +84,10 @@ Status DuckDbWarehouse::MigrateStringProvenance(const std::string& table, const 
   select.resize(select.size() - 2);
   const std::string moving = table + "__moving";
   RETURN_IF_ERROR(db_->Execute("BEGIN TRANSACTION"));
-  Status st =
-      db_->Execute("CREATE TABLE " + QuoteIdent(moving) + " AS SELECT " + select + " FROM " + QuoteIdent(table) +
-                   " r LEFT JOIN _sluice_batches b ON b.batch_id = r._batch_id" + " ORDER BY r.rowid");
+  Status st = WithHeartbeat("moving " + table, [&] {
+    return db_->Execute("CREATE TABLE " + QuoteIdent(moving) + " AS SELECT " + select + " FROM " + QuoteIdent(table) +
+                        " r LEFT JOIN _sluice_batches b ON b.batch_id = r._batch_id ORDER BY r.rowid");
+  });
   if (st.ok()) {
     // Every row of raw was committed with its ledger row, so each finds its key; if one did not, stop here.
     auto unmatched =
