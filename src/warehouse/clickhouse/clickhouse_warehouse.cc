@@ -125,9 +125,9 @@ Status ClickHouseWarehouse::AddMissingSystemColumns(const ClickHouseClient& clie
   // moment ago makes the ALTER fail with "already exists", which is what was wanted.
   const ClickHouseTarget& t = options_.target;
   for (const SystemColumn& c : SystemColumnsAdded()) {
-    ASSIGN_OR_RETURN(auto have,
-                     client.Query("SELECT count() FROM system.columns WHERE database = " + ChLiteral(t.database) +
-                                  " AND table = " + ChLiteral(c.table) + " AND name = " + ChLiteral(c.name)));
+    ASSIGN_OR_RETURN(auto have, client.Query("SELECT count() FROM system.columns WHERE database = " +
+                                             ChLiteral(t.database) + " AND table = " + ChLiteral(c.table) +
+                                             " AND name = " + ChLiteral(c.name)));
     if (have.Scalar() != "0") continue;
     Status st = client.Execute(AddSystemColumnDdl(t, c));
     if (!st.ok() && st.message().find("already exists") == std::string::npos) return st;
