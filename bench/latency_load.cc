@@ -26,6 +26,7 @@
 #include <deque>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -541,42 +542,33 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.mode = argv[1];
+  // Each option's flag and where its value goes.
+  auto to_int = [](int* at) { return [at](const std::string& v) { *at = std::atoi(v.c_str()); }; };
+  auto to_text = [](std::string* at) { return [at](const std::string& v) { *at = v; }; };
+  const std::map<std::string, std::function<void(const std::string&)>> options = {
+      {"--port", to_int(&o.port)},
+      {"--stream", to_text(&o.stream)},
+      {"--clients", to_int(&o.clients)},
+      {"--rate", [&](const std::string& v) { o.rate = std::atof(v.c_str()); }},
+      {"--seconds", to_int(&o.seconds)},
+      {"--max-seconds", to_int(&o.max_seconds)},
+      {"--max-events", [&](const std::string& v) { o.max_events = std::atoll(v.c_str()); }},
+      {"--brokers", to_text(&o.brokers)},
+      {"--topic", to_text(&o.topic)},
+      {"--partitions", to_int(&o.partitions)},
+      {"--pid", to_int(&o.pid)},
+      {"--broker-pid", to_int(&o.broker_pid)},
+      {"--tick-ms", to_int(&o.tick_ms)},
+      {"--poll-ms", to_int(&o.poll_ms)},
+      {"--linger-ms", to_text(&o.linger_ms)},
+  };
   for (int i = 2; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port")
-      o.port = std::atoi(v.c_str());
-    else if (k == "--stream")
-      o.stream = v;
-    else if (k == "--clients")
-      o.clients = std::atoi(v.c_str());
-    else if (k == "--rate")
-      o.rate = std::atof(v.c_str());
-    else if (k == "--seconds")
-      o.seconds = std::atoi(v.c_str());
-    else if (k == "--max-seconds")
-      o.max_seconds = std::atoi(v.c_str());
-    else if (k == "--max-events")
-      o.max_events = std::atoll(v.c_str());
-    else if (k == "--brokers")
-      o.brokers = v;
-    else if (k == "--topic")
-      o.topic = v;
-    else if (k == "--partitions")
-      o.partitions = std::atoi(v.c_str());
-    else if (k == "--pid")
-      o.pid = std::atoi(v.c_str());
-    else if (k == "--broker-pid")
-      o.broker_pid = std::atoi(v.c_str());
-    else if (k == "--tick-ms")
-      o.tick_ms = std::atoi(v.c_str());
-    else if (k == "--poll-ms")
-      o.poll_ms = std::atoi(v.c_str());
-    else if (k == "--linger-ms")
-      o.linger_ms = v;
-    else {
-      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+    auto option = options.find(argv[i]);
+    if (option == options.end()) {
+      std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
     }
+    option->second(argv[i + 1]);
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (o.mode == "http") return RunHttp(o);
