@@ -113,6 +113,11 @@ std::string ScratchDir::Write(const std::string& rel, const std::string& text) c
   return p.string();
 }
 
+std::string ServedConfigHead(int port) {
+  return "warehouse: { path: wh.duckdb }\nlanding: { path: landing }\nserver: { listen: 127.0.0.1:" +
+         std::to_string(port) + " }\n";
+}
+
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

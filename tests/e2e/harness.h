@@ -45,6 +45,8 @@ class ScratchDir : public ::testing::Test {
 
 // A free TCP port on 127.0.0.1.
 int FreePort();
+// The top of a `sluice run` config in a scratch dir: the warehouse and landing beside it, the server on `port`.
+std::string ServedConfigHead(int port);
 // HTTP on loopback: returns status code and body.
 std::pair<int, std::string> HttpPost(int port, const std::string& path, const std::string& body);
 std::pair<int, std::string> HttpGet(int port, const std::string& path);

@@ -12,10 +12,7 @@ class HttpIngestTest : public ScratchDir {};
 
 TEST_F(HttpIngestTest, IngestAnswersAfterCommitAndQueriesGoThroughTheRunningProcess) {
   int port = FreePort();
-  std::string config = Write("sluice.yaml", R"(warehouse: { path: wh.duckdb }
-landing: { path: landing }
-server: { listen: 127.0.0.1:)" + std::to_string(port) + R"( }
-streams:
+  std::string config = Write("sluice.yaml", ServedConfigHead(port) + R"(streams:
   tracking:
     event_time: ts
     schema: { ts: timestamp, ad_id: int64, event: string }
@@ -77,10 +74,7 @@ streams:
 // exactly their sum, in fewer batches (transactions) than bodies; a dead letter counts in its body's answer.
 TEST_F(HttpIngestTest, ConcurrentClientsShareBatchesAndEachGetsItsOwnCounts) {
   int port = FreePort();
-  std::string config = Write("sluice.yaml", R"(warehouse: { path: wh.duckdb }
-landing: { path: landing }
-server: { listen: 127.0.0.1:)" + std::to_string(port) + R"( }
-streams:
+  std::string config = Write("sluice.yaml", ServedConfigHead(port) + R"(streams:
   tracking:
     event_time: ts
     schema: { ts: timestamp, ad_id: int64 }

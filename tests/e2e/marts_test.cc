@@ -151,10 +151,7 @@ TEST_F(MartsE2eTest, MartFollowsItsRollupSurvivesKillDuringRefreshAndGainsAddedC
 
 TEST_F(MartsE2eTest, InsideRunTheMartFollowsHttpIngestWithinSeconds) {
   int port = FreePort();
-  std::string config = Write("run.yaml", R"(warehouse: { path: wh.duckdb }
-landing: { path: landing }
-server: { listen: 127.0.0.1:)" + std::to_string(port) + R"( }
-streams:
+  std::string config = Write("run.yaml", ServedConfigHead(port) + R"(streams:
   tracking:
     event_time: ts
     schema: { ts: timestamp, ad_id: int64, event: string }

@@ -34,10 +34,7 @@ std::string WaitForValue(const std::string& config, const std::string& sql, cons
 
 TEST_F(TransformE2eTest, RollupFollowsIngestInsideRunAndLateEventsAreReRolled) {
   int port = FreePort();
-  std::string config = Write("sluice.yaml", R"(warehouse: { path: wh.duckdb }
-landing: { path: landing }
-server: { listen: 127.0.0.1:)" + std::to_string(port) + R"( }
-streams:
+  std::string config = Write("sluice.yaml", ServedConfigHead(port) + R"(streams:
   tracking:
     event_time: ts
     allowed_lateness: 1h
