@@ -22,7 +22,7 @@ class DuckDbWarehouse : public Warehouse {
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) override;
   Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) override;
   Result<LoadOutcome> ReplayBatch(const Batch& batch, const std::string& landed_file) override;
-  // Checkpoints once the WAL holds kIdleCheckpointWalBytes or more.
+  // Checkpoints once a raw table has kIdleCheckpointRawRows rows in the WAL, or the WAL kIdleCheckpointWalBytes.
   Status Idle() override;
   // Rounds down to whole row groups (122,880 rows) once max_records holds at least one: a batch that ends in
   // a partial row group leaves a small one behind, and DuckDB's checkpoint rewrites its neighbours to merge it.
@@ -63,12 +63,15 @@ class DuckDbWarehouse : public Warehouse {
   Status CreateOriginView(const StreamConfig& stream);
   // `replay`: checkpoints only advance (a backfilled batch may lie behind them).
   Status LoadInTransaction(const Batch& batch, const std::string& landed_file, bool replay = false);
+  // Adds a committed batch's rows to raw_rows_in_wal_ when they went through the WAL.
+  void CountWalRows(const Batch& batch);
   // Whether every partition of `batch` still starts at or after its committed checkpoint.
   Result<bool> StillCurrent(const Batch& batch);
 
   std::unique_ptr<DuckDb> db_;
   std::string wal_path_;                                         // empty for an in-memory database
   std::map<std::string, std::vector<std::string>> raw_columns_;  // raw table -> its columns, in table order
+  std::map<std::string, int64_t> raw_rows_in_wal_;               // raw table -> rows committed since the last CHECKPOINT
 };
 
 }  // namespace sluice

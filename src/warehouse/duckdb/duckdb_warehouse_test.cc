@@ -294,5 +294,39 @@ INSERT INTO raw_ev (ts, kind, _batch_id, _source, _partition, _offset) VALUES
             "x@b,y@a,z@a,w@a,n@p0");
 }
 
+// A steady stream of small batches (HTTP at high rates) must not make DuckDB's checkpoints rewrite rows already
+// on disk: every checkpoint starts a new row group, and vacuum merges partial ones that fit in fewer. The idle
+// checkpoint therefore comes once raw holds 3/4 of a row group or more, so every closed row group is too big to
+// merge, and the rows stay where they were first written.
+TEST_F(DuckDbWarehouseTest, IdleCheckpointsLeaveRowGroupsTooFullToMerge) {
+  Config c = MakeConfig();
+  auto w = OpenPrepared(c);
+  ASSERT_NE(w, nullptr);
+  constexpr int kBatchRows = 3'000;
+  int64_t offset = 0;
+  for (int i = 0; i < 150; ++i) {
+    std::vector<std::string> records;
+    for (int r = 0; r < kBatchRows; ++r)
+      records.push_back(R"({"ts":"2015-01-01T12:00:00Z","kind":"k)" + std::to_string(offset + r) + R"("})");
+    ASSERT_EQ(*w->LoadBatch(MakeBatch(c.streams[0], offset, records), "f"), LoadOutcome::kLoaded);
+    offset += kBatchRows;
+    ASSERT_TRUE(w->Idle().ok());
+  }
+  // Rows per row group, from the first column's segments.
+  auto groups = w->Query(
+      "SELECT row_group_id, sum(count) FROM pragma_storage_info('raw_ev') WHERE column_id = 0 AND "
+      "column_path = '[0]' GROUP BY ALL ORDER BY row_group_id");
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  ASSERT_GE(groups->rows.size(), 4u) << "450,000 rows make four row groups or more";
+  int64_t total = 0;
+  for (size_t g = 0; g < groups->rows.size(); ++g) {
+    const int64_t rows = std::stoll(*groups->rows[g][1]);
+    total += rows;
+    if (g + 1 < groups->rows.size()) EXPECT_GT(rows, 122'880 * 3 / 4) << "row group " << g << " could be merged";
+  }
+  EXPECT_EQ(total, offset);
+  EXPECT_EQ(Q(*w, "SELECT count(DISTINCT kind) FROM raw_ev"), std::to_string(offset));
+}
+
 }  // namespace
 }  // namespace sluice
