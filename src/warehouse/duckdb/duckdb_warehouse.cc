@@ -80,14 +80,14 @@ namespace {
 constexpr const char* kCheckpointThreshold = "512MB";
 // DuckDB's default row group size.
 constexpr int64_t kRowGroupRows = 122'880;
-// An idle loader checkpoints once a raw table holds this many rows that are only in the WAL. Every checkpoint
+// The loader checkpoints once a raw table holds this many rows that are only in the WAL. Every checkpoint
 // closes each table's last row group, and DuckDB's vacuum merges adjacent partial row groups when they fit in
 // fewer (4 into 3, 3 into 2, 2 into 1), rewriting rows already on disk: at 100,000 events/s a 16MB WAL held
 // ~85,000 rows, and every 4th checkpoint rewrote ~340,000 rows (~280 ms, the HTTP p99). Row groups of more
 // than 3/4 of the full size never fit in fewer, so checkpoints come between 3/4 and full, with room for the
 // batch that crosses.
-constexpr int64_t kIdleCheckpointRawRows = kRowGroupRows * 13 / 16;
-// ... or once the WAL is this big, whatever is in it (collectors, transforms, wide rows).
+constexpr int64_t kCheckpointRawRows = kRowGroupRows * 13 / 16;
+// ... or, when idle, once the WAL is this big, whatever is in it (collectors, transforms, wide rows).
 constexpr uintmax_t kIdleCheckpointWalBytes = 64 << 20;
 
 // Provenance is a batch key and the partition's position per row (not named `_part`: ClickHouse's MergeTree
@@ -160,24 +160,31 @@ int64_t DuckDbWarehouse::BatchRecordsFor(int64_t max_records) const {
   return max_records >= kRowGroupRows ? max_records - max_records % kRowGroupRows : max_records;
 }
 
-Status DuckDbWarehouse::Idle() {
+Status DuckDbWarehouse::Idle() { return CheckpointIfDue(/*idle=*/true); }
+
+Status DuckDbWarehouse::CheckpointIfDue(bool idle) {
   if (wal_path_.empty()) return Status::Ok();
-  std::error_code ec;
-  const auto wal_bytes = std::filesystem::file_size(wal_path_, ec);
   int64_t most_rows = 0;
   for (const auto& [table, rows] : raw_rows_in_wal_) most_rows = std::max(most_rows, rows);
-  if (ec || (wal_bytes < kIdleCheckpointWalBytes && most_rows < kIdleCheckpointRawRows)) return Status::Ok();
+  std::error_code ec;
+  const auto wal_bytes = idle ? std::filesystem::file_size(wal_path_, ec) : 0;
+  // Rows are due even while batches wait: a busy loader that let them pass a row group would leave a full
+  // one and a small one, which the next checkpoints merge by rewriting the full one.
+  if (most_rows < kCheckpointRawRows && (ec || wal_bytes < kIdleCheckpointWalBytes)) return Status::Ok();
   const int64_t t0 = NowMicros();
   RETURN_IF_ERROR(db_->Execute("CHECKPOINT").WithContext("checkpoint"));
   raw_rows_in_wal_.clear();
-  spdlog::debug("checkpointed a {} MB WAL ({} raw rows) in {} ms", wal_bytes >> 20, most_rows,
-                (NowMicros() - t0) / 1000);
+  spdlog::debug("checkpointed {} raw rows ({} MB WAL{}) in {} ms", most_rows, wal_bytes >> 20,
+                idle ? ", idle" : "", (NowMicros() - t0) / 1000);
   return Status::Ok();
 }
 
-void DuckDbWarehouse::CountWalRows(const Batch& batch) {
+void DuckDbWarehouse::Committed(const Batch& batch) {
   // A batch of a row group or more is written to the file during its INSERT (BatchRecordsFor).
   if (static_cast<int64_t>(batch.rows()) < kRowGroupRows) raw_rows_in_wal_[batch.stream().raw_table()] += batch.rows();
+  // The batch is loaded whatever happens here; a failed checkpoint is tried again after the next one.
+  Status st = CheckpointIfDue(/*idle=*/false);
+  if (!st.ok()) spdlog::warn("after batch {}: {}", batch.id, st.ToString());
 }
 
 Status DuckDbWarehouse::Prepare(const Config& config) {
@@ -251,7 +258,7 @@ Result<LoadOutcome> DuckDbWarehouse::LoadBatch(const Batch& batch, const std::st
   Status st = LoadInTransaction(batch, landed_file);
   int64_t t1 = NowMicros();
   if (st.ok()) st = db_->Execute("COMMIT");
-  if (st.ok()) CountWalRows(batch);
+  if (st.ok()) Committed(batch);
   spdlog::debug("batch {}: rows in {} ms, commit in {} ms", batch.id, (t1 - t0) / 1000, (NowMicros() - t1) / 1000);
   if (!st.ok()) {
     (void)db_->Execute("ROLLBACK");
@@ -288,7 +295,7 @@ Result<LoadOutcome> DuckDbWarehouse::ReplayBatch(const Batch& batch, const std::
   }
   Status st = LoadInTransaction(batch, landed_file, /*replay=*/true);
   if (st.ok()) st = db_->Execute("COMMIT");
-  if (st.ok()) CountWalRows(batch);
+  if (st.ok()) Committed(batch);
   if (!st.ok()) {
     (void)db_->Execute("ROLLBACK");
     return st.WithContext("replaying batch " + batch.id);

@@ -22,7 +22,7 @@ class DuckDbWarehouse : public Warehouse {
   Result<std::map<std::string, int64_t>> Checkpoints(const std::string& source) override;
   Result<LoadOutcome> LoadBatch(const Batch& batch, const std::string& landed_file) override;
   Result<LoadOutcome> ReplayBatch(const Batch& batch, const std::string& landed_file) override;
-  // Checkpoints once a raw table has kIdleCheckpointRawRows rows in the WAL, or the WAL kIdleCheckpointWalBytes.
+  // CheckpointIfDue(idle).
   Status Idle() override;
   // Rounds down to whole row groups (122,880 rows) once max_records holds at least one: a batch that ends in
   // a partial row group leaves a small one behind, and DuckDB's checkpoint rewrites its neighbours to merge it.
@@ -63,8 +63,12 @@ class DuckDbWarehouse : public Warehouse {
   Status CreateOriginView(const StreamConfig& stream);
   // `replay`: checkpoints only advance (a backfilled batch may lie behind them).
   Status LoadInTransaction(const Batch& batch, const std::string& landed_file, bool replay = false);
-  // Adds a committed batch's rows to raw_rows_in_wal_ when they went through the WAL.
-  void CountWalRows(const Batch& batch);
+  // Counts a committed batch's rows in raw_rows_in_wal_ when they went through the WAL, and checkpoints once
+  // they are due.
+  void Committed(const Batch& batch);
+  // Checkpoints once a raw table has kCheckpointRawRows rows in the WAL; when `idle`, also once the WAL
+  // has kIdleCheckpointWalBytes.
+  Status CheckpointIfDue(bool idle);
   // Whether every partition of `batch` still starts at or after its committed checkpoint.
   Result<bool> StillCurrent(const Batch& batch);
 
