@@ -260,6 +260,7 @@ void Pipeline::RunSource(SourceState& state, bool drain) {
       backoff_ms = 100;
     }
     metrics_.Set("sluice_source_lag", labels, src.Lag());
+    for (const auto& [metric, value] : src.Counters()) metrics_.Set(metric, labels, value);
     if (!batch->empty()) {
       metrics_.Add("sluice_records_read_total", labels, batch->read_records);
       metrics_.Add("sluice_bytes_read_total", labels, batch->read_bytes);

@@ -31,6 +31,10 @@ std::vector<std::pair<std::string, std::string>> Settings(const SourceConfig& so
       // bench/ingest --kafka). queued.max.messages.kbytes (64 MiB) still bounds the memory.
       {"queued.min.messages", "1000000"},
   };
+  // A partition whose prefetch queue is full is fetched again after fetch.queue.backoff.ms (1 s by default):
+  // a consumer that drains the queue sooner waits with messages on the broker. librdkafka before 2.2 has no
+  // such setting and KafkaSource wakes its fetchers instead.
+  if (rd_kafka_version() >= 0x020200ff) s.emplace_back("fetch.queue.backoff.ms", "10");
   for (const auto& [k, v] : source.kafka_options) s.emplace_back(k, v);
   return s;
 }

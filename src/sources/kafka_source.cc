@@ -22,6 +22,14 @@ constexpr int kMaxPollMs = 100;
 constexpr size_t kConsumeBatch = 1024;
 // How long a seek may wait for the client to apply it.
 constexpr int kSeekTimeoutMs = 10'000;
+// librdkafka before 2.2 stops fetching a partition once the prefetch queue holds queued.max.messages.kbytes,
+// and looks again only when its broker thread next wakes: up to 1 s later. A consumer that drains the queue
+// sooner waits that long with messages on the broker (bench/ingest --kafka: 0.39-0.63x the file path). Any
+// request wakes a broker's thread, so an empty queue with lag sends one (2.2 has fetch.queue.backoff.ms).
+const bool kWakeFetchers = rd_kafka_version() < 0x020200ff;
+// At most one wake-up per this long; the request answers in one round trip.
+constexpr int64_t kWakeFetchersEveryUs = 20'000;
+constexpr int kWakeTimeoutMs = 1'000;
 
 // librdkafka's own log lines go to spdlog, at the matching level (syslog levels: 0 emerg .. 7 debug).
 void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
@@ -320,7 +328,7 @@ bool KafkaSource::AllAtEnd() const {
   return true;
 }
 
-Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& parser) {
+Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& parser, LastPartition& last) {
   if (msg->err) {
     if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (msg->rkt == nullptr) return Status::Ok();
@@ -346,16 +354,22 @@ Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& 
     spdlog::warn("kafka source {}: {}", name(), rd_kafka_message_errstr(msg));
     return Status::Ok();
   }
-  std::string pname = KafkaPartitionName(rd_kafka_topic_name(msg->rkt), msg->partition);
-  if (deferred_revoke_ != nullptr && RevokedNames(deferred_revoke_).count(pname)) return Status::Ok();  // going away
-  auto it = assigned_.find(pname);
-  // Not ours any more, or from before a seek: the client filters these by version; this is a second guard.
-  if (it == assigned_.end() || msg->offset < it->second.next) {
-    spdlog::debug("kafka source {}: skipped {}@{} (not assigned, or before the position)", name(), pname, msg->offset);
+  if (msg->rkt != last.topic || msg->partition != last.partition) {
+    last = {msg->rkt, msg->partition, nullptr, 0};
+    std::string pname = KafkaPartitionName(rd_kafka_topic_name(msg->rkt), msg->partition);
+    auto it = assigned_.find(pname);
+    bool going_away = deferred_revoke_ != nullptr && RevokedNames(deferred_revoke_).count(pname);
+    if (it != assigned_.end() && !going_away) last.state = &it->second, last.batch_index = batch.PartitionIndex(pname);
+  }
+  // Not ours any more (or going away), or from before a seek: the client filters these by version; this is a
+  // second guard.
+  if (last.state == nullptr || msg->offset < last.state->next) {
+    spdlog::debug("kafka source {}: skipped {}/{}@{} (not assigned, or before the position)", name(),
+                  rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset);
     return Status::Ok();
   }
-  it->second.next = msg->offset + 1;
-  it->second.eof = false;
+  last.state->next = msg->offset + 1;
+  last.state->eof = false;
   missing_topic_.clear();
 
   std::string_view payload(msg->payload ? static_cast<const char*>(msg->payload) : "", msg->len);
@@ -365,8 +379,7 @@ Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& 
   batch.landing_data.append(payload);
   std::replace(batch.landing_data.begin() + static_cast<std::ptrdiff_t>(start), batch.landing_data.end(), '\n', ' ');
   batch.landing_data.push_back('\n');
-  uint32_t part = batch.PartitionIndex(pname);
-  parser.Parse(payload, part, msg->offset, msg->offset + 1, batch);
+  parser.Parse(payload, last.batch_index, msg->offset, msg->offset + 1, batch);
   return Status::Ok();
 }
 
@@ -424,13 +437,17 @@ Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut
     // full set with a timeout, librdkafka waits until the set is full or the time is up, which a steady
     // trickle pays as latency.)
     ssize_t n = rd_kafka_consume_batch_queue(consumer_queue_, 0, messages, room);
-    if (n == 0) n = rd_kafka_consume_batch_queue(consumer_queue_, timeout_ms, messages, 1);
+    if (n == 0) {
+      if (kWakeFetchers && NowMicros() - last_wake_us_ >= kWakeFetchersEveryUs && Lag() > 0) WakeFetchers();
+      n = rd_kafka_consume_batch_queue(consumer_queue_, timeout_ms, messages, 1);
+    }
     if (n < 0) return Status::Retry("kafka source " + name() + ": consuming: " + std::strerror(errno));
     // Records of partitions still assigned are kept even when the rebalance inside this call left an
     // assignment pending (Handle skips what is not assigned): under the cooperative protocol the others go on.
     Status st;
+    LastPartition last;  // valid for this set only: a rebalance inside the next call may change assigned_
     for (ssize_t i = 0; i < n; ++i) {
-      if (st.ok()) st = Handle(messages[i], batch, parser);
+      if (st.ok()) st = Handle(messages[i], batch, parser, last);
       rd_kafka_message_destroy(messages[i]);
     }
     if (!st.ok()) return st;
@@ -453,6 +470,18 @@ Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut
     }
   }
   return Status::Ok();
+}
+
+void KafkaSource::WakeFetchers() {
+  last_wake_us_ = NowMicros();
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
+  // A ListOffsets request (timestamp -1: the latest offset) to the leader of each assigned partition; the
+  // answer is not needed, only the broker threads' wake-up, after which they fetch again.
+  for (const auto& [pname, st] : assigned_)
+    rd_kafka_topic_partition_list_add(list.get(), st.topic.c_str(), st.partition)->offset = -1;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk_, list.get(), kWakeTimeoutMs);
+  ++fetcher_wakeups_;
+  if (err) spdlog::debug("kafka source {}: waking the fetchers: {}", name(), rd_kafka_err2str(err));
 }
 
 void KafkaSource::Committed(const Batch& batch) {

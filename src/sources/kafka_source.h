@@ -50,6 +50,10 @@ class KafkaSource : public Source {
   // Sum over assigned partitions of high watermark minus position, from the client's cached watermarks;
   // -1 before any is known.
   int64_t Lag() const override;
+  // sluice_kafka_fetcher_wakeups_total: WakeFetchers calls.
+  std::vector<std::pair<std::string, int64_t>> Counters() const override {
+    return {{"sluice_kafka_fetcher_wakeups_total", fetcher_wakeups_}};
+  }
 
   // The partitions this consumer holds now, as checkpoint names, sorted.
   std::vector<std::string> Assigned() const;
@@ -81,9 +85,19 @@ class KafkaSource : public Source {
   Status Reseek();
   // Read's loop; Read then makes the batch id name all its ranges.
   Status Poll(Batch& batch, RecordParser& parser, const BatchCut& cut, bool drain);
+  // The partition of the message handled last, with what Handle looked up for it: the messages of one call
+  // come a message set, so one partition, at a time.
+  struct LastPartition {
+    const rd_kafka_topic_t* topic = nullptr;
+    int32_t partition = -1;
+    PartitionState* state = nullptr;  // null: not ours (any more)
+    uint32_t batch_index = 0;         // Batch::PartitionIndex
+  };
   // Handles one polled message; returns non-Ok only for a fatal client error.
-  Status Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& parser);
+  Status Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& parser, LastPartition& last);
   bool AllAtEnd() const;
+  // Wakes librdkafka's broker threads, which before 2.2 sleep up to 1 s after the prefetch queue was full.
+  void WakeFetchers();
 
   CheckpointReader checkpoints_;
   rd_kafka_t* rk_ = nullptr;
@@ -103,6 +117,8 @@ class KafkaSource : public Source {
   rd_kafka_topic_partition_list_t* deferred_revoke_ = nullptr;  // a revoke waiting for unsettled batches
   bool cut_now_ = false;   // cut the open batch: a deferred revoke waits for it
   bool closing_ = false;   // the destructor's close: answer revokes at once
+  int64_t last_wake_us_ = 0;     // WakeFetchers' last call
+  int64_t fetcher_wakeups_ = 0;  // WakeFetchers calls so far
   mutable std::mutex held_mu_;
   std::vector<std::string> held_;  // Assigned(), for other threads
   void PublishHeld();

@@ -275,6 +275,33 @@ TEST_F(KafkaSourceTest, OneConsumerLoadsEveryMessageOnceAndCheckpointsTheHighWat
   EXPECT_EQ(*committed, cluster_->Watermarks(kTopic, 0)->second);
 }
 
+// librdkafka before 2.2 stops fetching while its prefetch queue is over queued.max.messages.kbytes and looks
+// again only when a broker thread wakes, up to 1 s later; the source wakes them when it finds the queue empty
+// with messages still on the broker. Produced in 20 flushes, each partition holds 20 message sets, and the
+// mock broker answers a fetch with one set per partition; a 1 KB queue is full after every fetch.
+TEST_F(KafkaSourceTest, AFullPrefetchQueueDoesNotLeaveTheConsumerWaitingOnTheBroker) {
+  constexpr int64_t kMessages = 20'000;
+  constexpr int kPartitions = 4;
+  ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
+  for (int64_t from = 0; from < kMessages; from += 1'000)
+    ASSERT_TRUE(cluster_->Produce(kTopic, Messages(from, from + 1'000), -1, kPartitions).ok());
+  OpenWarehouse(R"(, queued.max.messages.kbytes: "1")");
+  Counts counts;
+  KafkaSource src(stream(), source_config());
+  ASSERT_TRUE(src.Start(Reader()).ok());
+  Status st = Consume(src, true, nullptr, NowMicros() + 40 * kMicrosPerSecond, counts);
+  ASSERT_TRUE(st.ok()) << st.ToString() << " after reading " << Read();
+  ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
+  ExpectCheckpointsAtEnd(kPartitions);
+  int64_t wakeups = -1;
+  for (const auto& [metric, value] : src.Counters())
+    if (metric == "sluice_kafka_fetcher_wakeups_total") wakeups = value;
+  if (rd_kafka_version() < 0x020200ff)
+    EXPECT_GT(wakeups, 0) << "the queue filled on every fetch, and nothing woke the fetchers";
+  else
+    EXPECT_EQ(wakeups, 0) << "librdkafka " << rd_kafka_version_str() << " has fetch.queue.backoff.ms";
+}
+
 TEST_F(KafkaSourceTest, ConsumerGroupRebalancingMidStreamLoadsEveryMessageOnce) { RebalanceMidStream(""); }
 
 // The same with the cooperative protocol (incremental assign/unassign: partitions not moving keep flowing).

@@ -71,6 +71,10 @@ class Source {
   // Lag in records or bytes behind the newest data, where known (-1 when not).
   virtual int64_t Lag() const { return -1; }
 
+  // Counters of the source's own, as metric name -> value, published on /metrics with the source's labels.
+  // Called on the reading thread.
+  virtual std::vector<std::pair<std::string, int64_t>> Counters() const { return {}; }
+
  protected:
   const StreamConfig* stream_;
   const SourceConfig* config_;
