@@ -14,22 +14,6 @@ namespace sluice {
 // sluice's own tables, created when the warehouse opens (every command may need them).
 constexpr const char* kSystemTablesSql = R"sql(
 CREATE SEQUENCE IF NOT EXISTS _sluice_batch_seq;
-CREATE TABLE IF NOT EXISTS _sluice_batches (
-  batch_id VARCHAR PRIMARY KEY,
-  seq BIGINT NOT NULL,            -- load order; the transform cursor reads batches past a seq
-  stream VARCHAR NOT NULL,
-  source VARCHAR NOT NULL,
-  partitions JSON,                -- {"partition": {"first": n, "next": n, "records": n}}
-  file VARCHAR,                   -- the landed file
-  rows BIGINT,
-  dead_rows BIGINT,
-  late_rows BIGINT,
-  event_hours TIMESTAMP[],        -- hours of event time the batch touched
-  min_event_time TIMESTAMP,
-  max_event_time TIMESTAMP,
-  received_at TIMESTAMP,
-  loaded_at TIMESTAMP
-);
 CREATE TABLE IF NOT EXISTS _sluice_checkpoints (
   source VARCHAR NOT NULL,
   "partition" VARCHAR NOT NULL,
@@ -61,9 +45,6 @@ CREATE TABLE IF NOT EXISTS _sluice_runs (
 );
 -- Columns added after a release: a warehouse created before them evolves here.
 ALTER TABLE _sluice_runs ADD COLUMN IF NOT EXISTS notes JSON;  -- what the run skipped, waited for, fetched
--- Raw keeps a batch's provenance as its key (`_batch`) and the partition's position in part_names (`_partition_index`).
-ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS batch_key UBIGINT;    -- Batch::BatchKey(batch_id)
-ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS part_names VARCHAR[];  -- the partitions, in name order
 CREATE TABLE IF NOT EXISTS _sluice_http_cache (
   url VARCHAR PRIMARY KEY,     -- the absolute URL of the GET
   etag VARCHAR NOT NULL,       -- sent back as If-None-Match
@@ -155,8 +136,9 @@ Result<std::unique_ptr<DuckDbWarehouse>> DuckDbWarehouse::Open(const std::string
                                                                {"experimental_metadata_reuse", "true"}};
   if (memory_limit_bytes > 0) settings.emplace_back("memory_limit", std::to_string(memory_limit_bytes >> 20) + "MiB");
   ASSIGN_OR_RETURN(auto db, DuckDb::Open(path, settings));
-  RETURN_IF_ERROR(db->Execute(kSystemTablesSql).WithContext("creating system tables"));
   std::unique_ptr<DuckDbWarehouse> w(new DuckDbWarehouse(std::move(db), path == ":memory:" ? "" : path + ".wal"));
+  RETURN_IF_ERROR(w->CreateLedger());
+  RETURN_IF_ERROR(w->db_->Execute(kSystemTablesSql).WithContext("creating system tables"));
   RETURN_IF_ERROR(w->FillLedgerKeys());
   return w;
 }
@@ -248,11 +230,20 @@ Result<bool> DuckDbWarehouse::StillCurrent(const Batch& batch) {
 
 Result<LoadOutcome> DuckDbWarehouse::LoadBatch(const Batch& batch, const std::string& landed_file) {
   RETURN_IF_ERROR(db_->Execute("BEGIN TRANSACTION"));
-  auto seen = db_->Query("SELECT partitions FROM _sluice_batches WHERE batch_id = " + QuoteLiteral(batch.id));
-  auto current = seen.ok() ? StillCurrent(batch) : Result<bool>(seen.status());
-  if (!current.ok() || !seen->rows.empty() || !*current) {
+  // A batch loaded before moved its checkpoints past its first positions in the same transaction, so the
+  // checkpoints alone say it is new; the ledger, unindexed (duckdb_ledger.cc), is scanned only when they do
+  // not, or when the batch covers no position at all.
+  auto current = StillCurrent(batch);
+  const bool covers_positions =
+      !batch.ranges.empty() && std::all_of(batch.ranges.begin(), batch.ranges.end(),
+                                           [](const auto& range) { return range.second.next > range.second.first; });
+  Result<QueryResult> seen = QueryResult{};
+  if (current.ok() && (!*current || !covers_positions))
+    seen = db_->Query("SELECT partitions FROM _sluice_batches WHERE batch_id = " + QuoteLiteral(batch.id));
+  if (!current.ok() || !seen.ok() || !seen->rows.empty() || !*current) {
     (void)db_->Execute("ROLLBACK");
     if (!current.ok()) return current.status();
+    if (!seen.ok()) return seen.status();
     // Exactly-once means doing nothing: either a replay of a batch already loaded (same id, same ranges),
     // or records committed already (another consumer's batch, or the same first position cut
     // differently, so its id matches but not its ranges: the source must re-read from the checkpoint).

@@ -53,6 +53,8 @@ class DuckDbWarehouse : public Warehouse {
   DuckDbWarehouse(std::unique_ptr<DuckDb> db, std::string wal_path)
       : db_(std::move(db)), wal_path_(std::move(wal_path)) {}
   Status PrepareRawTable(const StreamConfig& stream);
+  // Creates the batch ledger, or moves one made with a primary key to its unindexed table (duckdb_ledger.cc).
+  Status CreateLedger();
   // Raw's provenance (duckdb_raw_origin.cc). Gives ledger rows from before issue 13 their batch key and
   // partition list.
   Status FillLedgerKeys();
