@@ -38,8 +38,9 @@ Status DuckDbWarehouse::CreateLedger() {
   RETURN_IF_ERROR(db_->Execute(std::string("CREATE TABLE IF NOT EXISTS _sluice_batches ") + kLedgerColumns)
                       .WithContext("creating the batch ledger"));
   // Ledgers from before issue 13 lack the last two columns.
-  RETURN_IF_ERROR(db_->Execute("ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS batch_key UBIGINT; "
-                               "ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS part_names VARCHAR[]"));
+  RETURN_IF_ERROR(
+      db_->Execute("ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS batch_key UBIGINT; "
+                   "ALTER TABLE _sluice_batches ADD COLUMN IF NOT EXISTS part_names VARCHAR[]"));
   ASSIGN_OR_RETURN(auto keyed, db_->Query("SELECT count(*) FROM duckdb_constraints() WHERE table_name = "
                                           "'_sluice_batches' AND constraint_type = 'PRIMARY KEY'"));
   if (keyed.Scalar() == "0") return Status::Ok();

@@ -62,11 +62,11 @@ constexpr const char* kCheckpointThreshold = "512MB";
 // DuckDB's default row group size.
 constexpr int64_t kRowGroupRows = 122'880;
 // The loader checkpoints once a raw table holds this many rows that are only in the WAL. Every checkpoint
-// closes the last row group of each table without an index (raw, the ledger), and DuckDB's vacuum merges adjacent partial row groups when they fit in
-// fewer (4 into 3, 3 into 2, 2 into 1), rewriting rows already on disk: at 100,000 events/s a 16MB WAL held
-// ~85,000 rows, and every 4th checkpoint rewrote ~340,000 rows (~280 ms, the HTTP p99). Row groups of more
-// than 3/4 of the full size never fit in fewer, so checkpoints come between 3/4 and full, with room for the
-// batch that crosses.
+// closes the last row group of each table without an index (raw, the ledger), and DuckDB's vacuum merges
+// adjacent partial row groups when they fit in fewer (4 into 3, 3 into 2, 2 into 1), rewriting rows already
+// on disk: at 100,000 events/s a 16MB WAL held ~85,000 rows, and every 4th checkpoint rewrote ~340,000 rows
+// (~280 ms, the HTTP p99). Row groups of more than 3/4 of the full size never fit in fewer, so checkpoints
+// come between 3/4 and full, with room for the batch that crosses.
 constexpr int64_t kCheckpointRawRows = kRowGroupRows * 13 / 16;
 // ... or, when idle, once the WAL is this big, whatever is in it (collectors, transforms, wide rows).
 constexpr uintmax_t kIdleCheckpointWalBytes = 64 << 20;
