@@ -198,6 +198,32 @@ TEST_F(DuckDbWarehouseTest, ReplaySkipsKnownAndOverlappingBatchesAndNeverMovesCh
   EXPECT_EQ(Q(wh, "SELECT string_agg(kind, ',' ORDER BY _offset) FROM raw_ev"), "a,b,c");
 }
 
+// A batch over several partitions (Kafka) writes all their checkpoints in one statement; a replayed one moves
+// only those it is ahead of.
+TEST_F(DuckDbWarehouseTest, EveryPartitionOfABatchGetsItsCheckpointAndReplaysOnlyMoveThemForward) {
+  Config c = MakeConfig();
+  auto w = OpenPrepared(c);
+  ASSERT_NE(w, nullptr);
+  auto batch = [&](const std::vector<std::pair<std::string, int64_t>>& positions) {
+    Batch b(&c.streams[0]);
+    b.source = "kafka";
+    RecordParser parser(&c.streams[0]);
+    for (const auto& [partition, offset] : positions)
+      parser.Parse(R"({"ts":"2015-01-01T12:00:00Z","kind":"k"})", b.PartitionIndex(partition), offset, offset + 1, b);
+    return b;
+  };
+  const std::string checkpoints =
+      "SELECT string_agg(\"partition\" || '@' || next_offset, ',' ORDER BY \"partition\") FROM "
+      "_sluice_checkpoints WHERE source = 'kafka'";
+  ASSERT_EQ(*w->LoadBatch(batch({{"t/0", 10}, {"t/1", 20}, {"t/2", 30}}), "f"), LoadOutcome::kLoaded);
+  EXPECT_EQ(Q(*w, checkpoints), "t/0@11,t/1@21,t/2@31");
+  ASSERT_EQ(*w->LoadBatch(batch({{"t/0", 11}, {"t/2", 31}}), "f"), LoadOutcome::kLoaded);
+  EXPECT_EQ(Q(*w, checkpoints), "t/0@12,t/1@21,t/2@32");
+  // Replayed from landing: behind on t/0, ahead on t/1, new on t/3.
+  ASSERT_EQ(*w->ReplayBatch(batch({{"t/0", 5}, {"t/1", 40}, {"t/3", 7}}), "f"), LoadOutcome::kLoaded);
+  EXPECT_EQ(Q(*w, checkpoints), "t/0@12,t/1@41,t/2@32,t/3@8");
+}
+
 // Raw keeps provenance as integers (issue 13); the origin view gives back the strings a user asks for.
 TEST_F(DuckDbWarehouseTest, OriginViewTellsEachRowsSourcePartitionBatchAndLandedFile) {
   Config c = MakeConfig();
