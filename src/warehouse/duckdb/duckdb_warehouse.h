@@ -2,6 +2,7 @@
 // Thread-safety: not thread-safe (see Warehouse).
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "warehouse/duckdb/duckdb_adapter.h"
@@ -63,16 +64,16 @@ class DuckDbWarehouse : public Warehouse {
   Status MigrateStringProvenance(const std::string& table, const std::vector<std::string>& columns);
   // (Re)creates the stream's origin view (StreamConfig::origin_view).
   Status CreateOriginView(const StreamConfig& stream);
-  // `replay`: checkpoints only advance (a backfilled batch may lie behind them).
-  Status LoadInTransaction(const Batch& batch, const std::string& landed_file, bool replay = false);
+  // `committed`: the source's checkpoints as read in this transaction, all behind the batch; null for a
+  // replayed batch, whose checkpoints only advance (a backfilled batch may lie behind them).
+  Status LoadInTransaction(const Batch& batch, const std::string& landed_file,
+                           const std::map<std::string, int64_t>* committed);
   // Counts a committed batch's rows in raw_rows_in_wal_ when they went through the WAL, and checkpoints once
   // they are due.
   void Committed(const Batch& batch);
   // Checkpoints once a raw table has kCheckpointRawRows rows in the WAL; when `idle`, also once the WAL
   // has kIdleCheckpointWalBytes.
   Status CheckpointIfDue(bool idle);
-  // Whether every partition of `batch` still starts at or after its committed checkpoint.
-  Result<bool> StillCurrent(const Batch& batch);
 
   std::unique_ptr<DuckDb> db_;
   std::string wal_path_;                                         // empty for an in-memory database
