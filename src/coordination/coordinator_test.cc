@@ -242,7 +242,14 @@ TEST_F(CoordinatorTest, StaleOwnerCannotFenceAfterItsSessionExpired) {
   EXPECT_LT(SecondsSince(expired), 2.0);  // a closed session frees its leases at once
   EXPECT_EQ(taken->epoch, stale.epoch + 1);
 
+  // ZooKeeper closed a's socket with the session, so a may still be reconnecting: a fence it cannot confirm says
+  // Retry (do not commit now), as a committing caller would see it, and never Ok; once a hears back, Stale.
   Status fenced = a->Fence(stale);
+  auto reconnecting = Clock::now();
+  while (fenced.IsRetry() && SecondsSince(reconnecting) < 10) {
+    std::this_thread::sleep_for(milliseconds(50));
+    fenced = a->Fence(stale);
+  }
   EXPECT_TRUE(fenced.IsStale()) << fenced.ToString();
   EXPECT_FALSE(a->Holds(stale));
   EXPECT_TRUE(b->Fence(*taken).ok());
