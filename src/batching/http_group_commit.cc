@@ -88,9 +88,7 @@ Result<IngestReport> HttpGroupCommit::Add(std::string_view body) {
   const size_t rows_before = batch.rows();
   const size_t dead_before = batch.dead_letters.size();
   for (std::string_view record : records) {
-    batch.landing_data.append(record);
-    batch.landing_data += '\n';
-    parser_.Parse(record, g->partition, next_sequence_, next_sequence_ + 1, batch);
+    parser_.LandAndParse(record, g->partition, next_sequence_, next_sequence_ + 1, batch);
     ++next_sequence_;
   }
   IngestReport report{"", static_cast<int64_t>(batch.rows() - rows_before),

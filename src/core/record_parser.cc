@@ -1,6 +1,8 @@
 #include "core/record_parser.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/time.h"
 
@@ -299,6 +301,28 @@ std::string RecordParser::ParseTopLevel(ondemand::object obj, Batch& batch) {
   for (size_t i = 0; i < seen_.size(); ++i)
     if (!seen_[i]) batch.columns[i].AppendNull();
   return {};
+}
+
+bool RecordParser::LandAndParse(std::string_view record, uint32_t partition, int64_t offset, int64_t next,
+                                Batch& batch) {
+  std::string& landing = batch.landing_data;
+  const size_t start = landing.size();
+  landing.append(record);
+  if (std::memchr(record.data(), '\n', record.size()) != nullptr) {
+    // Landing holds one record per line. A newline inside a valid JSON document can only be whitespace, so a
+    // space keeps the document equivalent; the record itself is parsed as received, so an invalid one is
+    // dead-lettered as it came.
+    std::replace(landing.begin() + static_cast<std::ptrdiff_t>(start), landing.end(), '\n', ' ');
+    landing.push_back('\n');
+    return Parse(record, partition, offset, next, batch);
+  }
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: spaces appended for the parse, cut after it.
+  landing.push_back('\n');
+  landing.append(simdjson::SIMDJSON_PADDING, ' ');
+  const bool row = Parse(std::string_view(landing.data() + start, record.size()), partition, offset, next, batch,
+                         /*padded=*/true);
+  landing.resize(start + record.size() + 1);
+  return row;
 }
 
 bool RecordParser::Parse(std::string_view record, uint32_t partition, int64_t offset, int64_t next, Batch& batch,

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/time.h"
 
 namespace sluice {
@@ -119,6 +121,44 @@ TEST_F(RecordParserTest, EveryBadRecordIsDeadLetteredWithItsReasonAndPosition) {
   EXPECT_EQ(batch_->extra.size(), batch_->rows());
   EXPECT_EQ(batch_->columns[1].int_at(1), 2);
   EXPECT_EQ(batch_->event_hours.size(), 2u);
+}
+
+// Kafka messages and HTTP lines are landed first and parsed from the landed copy: the outcome must be that of
+// parsing the record as received, and landing must hold exactly one line per record.
+TEST_F(RecordParserTest, LandAndParseGivesParsesOutcomeAndOneLandedLinePerRecord) {
+  const std::vector<std::string> records = {
+      R"({"ts":"2015-01-01T12:00:00Z","n":1,"name":"a"})",
+      "{\"ts\":\"2015-01-01T12:00:01Z\",\n \"n\":2}",         // a newline as whitespace: valid
+      "{\"ts\":\"2015-01-01T12:00:02Z\",\"name\":\"a\nb\"}",  // a raw newline in a string: invalid
+      R"({"ts":"2015-01-01T12:00:03Z",)",                            // cut short, as at a buffer's end
+      R"({"ts":"2015-01-01T12:00:04Z","n":"4"})",
+      "",
+      R"({"ts":"2015-01-01T12:00:05Z","payload":{"k":[1,2]},"new":"x"})",
+  };
+  Batch landed(&config_.streams[0]);
+  const uint32_t part = landed.PartitionIndex("p0");
+  std::string lines;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const bool by_parse = Parse(records[i]);
+    EXPECT_EQ(parser_->LandAndParse(records[i], part, static_cast<int64_t>(i), static_cast<int64_t>(i) + 1, landed),
+              by_parse)
+        << records[i];
+    std::string line = records[i];
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    lines += line + "\n";
+  }
+  EXPECT_EQ(landed.landing_data, lines);
+  ASSERT_EQ(landed.rows(), batch_->rows());
+  ASSERT_EQ(landed.rows(), 3u);
+  EXPECT_EQ(landed.columns[1].int_at(1), 2);
+  EXPECT_EQ(landed.extra.string_at(2), R"({"new":"x"})");
+  ASSERT_EQ(landed.dead_letters.size(), batch_->dead_letters.size());
+  for (size_t i = 0; i < landed.dead_letters.size(); ++i) {
+    EXPECT_EQ(landed.dead_letters[i].error, batch_->dead_letters[i].error);
+    EXPECT_EQ(landed.dead_letters[i].raw, batch_->dead_letters[i].raw);  // as received, newline and all
+    EXPECT_EQ(landed.dead_letters[i].offset, batch_->dead_letters[i].offset);
+  }
+  EXPECT_EQ(landed.dead_letters[0].raw, records[2]);
 }
 
 TEST(TimeTest, ParsesIsoVariantsAndRoundTrips) {

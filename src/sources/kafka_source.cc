@@ -373,13 +373,7 @@ Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& 
   missing_topic_.clear();
 
   std::string_view payload(msg->payload ? static_cast<const char*>(msg->payload) : "", msg->len);
-  // Landing holds one record per line; a newline inside a JSON document can only be whitespace, so a space
-  // keeps the document equivalent.
-  size_t start = batch.landing_data.size();
-  batch.landing_data.append(payload);
-  std::replace(batch.landing_data.begin() + static_cast<std::ptrdiff_t>(start), batch.landing_data.end(), '\n', ' ');
-  batch.landing_data.push_back('\n');
-  parser.Parse(payload, last.batch_index, msg->offset, msg->offset + 1, batch);
+  parser.LandAndParse(payload, last.batch_index, msg->offset, msg->offset + 1, batch);
   return Status::Ok();
 }
 
@@ -389,7 +383,12 @@ Status KafkaSource::Read(Batch& batch, RecordParser& parser, const BatchCut& cut
     unsettled_.erase(digested_id_);  // it gets a new id below
     batch.id = digested_base_;
   }
+  const int64_t read_from = NowMicros(), waited_before = waited_us_, wakeups_before = fetcher_wakeups_;
   Status st = Poll(batch, parser, cut, drain);
+  if (batch.read_records > 0)
+    spdlog::debug("kafka source {}: read {} records in {} ms, {} ms of it waiting with none queued ({} wake-ups)",
+                  name(), batch.read_records, (NowMicros() - read_from) / 1000, (waited_us_ - waited_before) / 1000,
+                  fetcher_wakeups_ - wakeups_before);
   if (!batch.empty()) {
     digested_batch_ = &batch;
     digested_base_ = batch.id;
@@ -439,7 +438,9 @@ Status KafkaSource::Poll(Batch& batch, RecordParser& parser, const BatchCut& cut
     ssize_t n = rd_kafka_consume_batch_queue(consumer_queue_, 0, messages, room);
     if (n == 0) {
       if (kWakeFetchers && NowMicros() - last_wake_us_ >= kWakeFetchersEveryUs && Lag() > 0) WakeFetchers();
+      const int64_t wait_from = NowMicros();
       n = rd_kafka_consume_batch_queue(consumer_queue_, timeout_ms, messages, 1);
+      waited_us_ += NowMicros() - wait_from;
     }
     if (n < 0) return Status::Retry("kafka source " + name() + ": consuming: " + std::strerror(errno));
     // Records of partitions still assigned are kept even when the rebalance inside this call left an

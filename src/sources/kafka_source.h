@@ -50,9 +50,10 @@ class KafkaSource : public Source {
   // Sum over assigned partitions of high watermark minus position, from the client's cached watermarks;
   // -1 before any is known.
   int64_t Lag() const override;
-  // sluice_kafka_fetcher_wakeups_total: WakeFetchers calls.
+  // sluice_kafka_fetcher_wakeups_total: WakeFetchers calls. sluice_kafka_wait_micros_total: time the source
+  // waited for messages with none queued (against sluice_read_micros_total: how much of reading is waiting).
   std::vector<std::pair<std::string, int64_t>> Counters() const override {
-    return {{"sluice_kafka_fetcher_wakeups_total", fetcher_wakeups_}};
+    return {{"sluice_kafka_fetcher_wakeups_total", fetcher_wakeups_}, {"sluice_kafka_wait_micros_total", waited_us_}};
   }
 
   // The partitions this consumer holds now, as checkpoint names, sorted.
@@ -119,6 +120,7 @@ class KafkaSource : public Source {
   bool closing_ = false;   // the destructor's close: answer revokes at once
   int64_t last_wake_us_ = 0;     // WakeFetchers' last call
   int64_t fetcher_wakeups_ = 0;  // WakeFetchers calls so far
+  int64_t waited_us_ = 0;        // time spent waiting for messages with none queued
   mutable std::mutex held_mu_;
   std::vector<std::string> held_;  // Assigned(), for other threads
   void PublishHeld();

@@ -293,9 +293,12 @@ TEST_F(KafkaSourceTest, AFullPrefetchQueueDoesNotLeaveTheConsumerWaitingOnTheBro
   ASSERT_TRUE(st.ok()) << st.ToString() << " after reading " << Read();
   ExpectExactlyOnce(kMessages, BadCount(0, kMessages));
   ExpectCheckpointsAtEnd(kPartitions);
-  int64_t wakeups = -1;
-  for (const auto& [metric, value] : src.Counters())
+  int64_t wakeups = -1, waited_us = -1;
+  for (const auto& [metric, value] : src.Counters()) {
     if (metric == "sluice_kafka_fetcher_wakeups_total") wakeups = value;
+    if (metric == "sluice_kafka_wait_micros_total") waited_us = value;
+  }
+  EXPECT_GT(waited_us, 0) << "a 1 KB queue runs dry between fetches";
   if (rd_kafka_version() < 0x020200ff)
     EXPECT_GT(wakeups, 0) << "the queue filled on every fetch, and nothing woke the fetchers";
   else
