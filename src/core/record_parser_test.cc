@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "core/time.h"
 
@@ -173,6 +175,16 @@ TEST(TimeTest, ParsesIsoVariantsAndRoundTrips) {
   EXPECT_EQ(HourOf(-1), -kMicrosPerHour);
   EXPECT_EQ(*ParseDurationMicros("1h30m"), 90 * 60 * kMicrosPerSecond);
   EXPECT_FALSE(ParseDurationMicros("1x"));
+}
+
+// The Kafka source's debug line tells time on a core from time spent ready but not running with this.
+TEST(TimeTest, ThreadCpuCountsRunningNotSleeping) {
+  const int64_t start = ThreadCpuMicros();
+  while (ThreadCpuMicros() - start < 20'000) {
+  }  // ends only because running advances it
+  const int64_t before_sleep = ThreadCpuMicros();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_LT(ThreadCpuMicros() - before_sleep, 50'000);
 }
 
 }  // namespace

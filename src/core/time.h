@@ -41,4 +41,7 @@ std::optional<int64_t> ParseDurationMicros(std::string_view text);
 // Wall-clock now, in microseconds since the epoch.
 int64_t NowMicros();
 
+// CPU time the calling thread has used so far, in microseconds: against wall time, how long it ran.
+int64_t ThreadCpuMicros();
+
 }  // namespace sluice
