@@ -324,8 +324,16 @@ Status KafkaSource::Reseek() {
 
 bool KafkaSource::AllAtEnd() const {
   for (const auto& [pname, st] : assigned_)
-    if (!st.eof) return false;
+    if (!st.eof && !AtHighWatermark(st)) return false;
   return true;
+}
+
+bool KafkaSource::AtHighWatermark(const PartitionState& st) const {
+  if (st.next < 0) return false;
+  int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(rk_, st.topic.c_str(), st.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return false;
+  return high >= 0 && st.next >= high;
 }
 
 Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& parser, LastPartition& last) {

@@ -96,7 +96,12 @@ class KafkaSource : public Source {
   };
   // Handles one polled message; returns non-Ok only for a fatal client error.
   Status Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& parser, LastPartition& last);
+  // Whether every assigned partition is read to its end: its end-of-partition event came, or it is read up to
+  // the high watermark its client last heard of. The fetch that brings a partition's last messages brings
+  // that mark too, while the event waits for the next fetch, which the broker holds up to fetch.wait.max.ms
+  // (500 ms) when it has nothing to send: a drain (--once) would end that much later.
   bool AllAtEnd() const;
+  bool AtHighWatermark(const PartitionState& st) const;
   // Wakes librdkafka's broker threads, which before 2.2 sleep up to 1 s after the prefetch queue was full.
   void WakeFetchers();
 
