@@ -307,18 +307,18 @@ TEST_F(KafkaSourceTest, AFullPrefetchQueueDoesNotLeaveTheConsumerWaitingOnTheBro
 
 // A drain ends once every partition is read up to the high watermark that came with its last messages; it
 // does not wait for the end-of-partition events, which come with the next fetch, and a broker holds a fetch
-// that finds nothing for fetch.wait.max.ms. Held 20 s here, a drain waiting for those events would miss its
+// that finds nothing for fetch.wait.max.ms. Held 30 s here, a drain waiting for those events would miss its
 // deadline.
 TEST_F(KafkaSourceTest, DrainEndsAtTheHighWatermarksWithoutWaitingForEndOfPartitionEvents) {
   constexpr int64_t kMessages = 5'000;
   constexpr int kPartitions = 2;
   ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
   ASSERT_TRUE(cluster_->Produce(kTopic, Messages(0, kMessages), -1, kPartitions).ok());
-  OpenWarehouse(R"(, fetch.wait.max.ms: "20000")");
+  OpenWarehouse(R"(, fetch.wait.max.ms: "30000")");
   Counts counts;
   KafkaSource src(stream(), source_config());
   ASSERT_TRUE(src.Start(Reader()).ok());
-  Status st = Consume(src, true, nullptr, NowMicros() + 12 * kMicrosPerSecond, counts);
+  Status st = Consume(src, true, nullptr, NowMicros() + 18 * kMicrosPerSecond, counts);
   ASSERT_TRUE(st.ok()) << st.ToString() << " after reading " << Read();
   EXPECT_TRUE(src.Exhausted());
   EXPECT_EQ(src.Lag(), 0);
