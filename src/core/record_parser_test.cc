@@ -132,7 +132,7 @@ TEST_F(RecordParserTest, LandAndParseGivesParsesOutcomeAndOneLandedLinePerRecord
       R"({"ts":"2015-01-01T12:00:00Z","n":1,"name":"a"})",
       "{\"ts\":\"2015-01-01T12:00:01Z\",\n \"n\":2}",         // a newline as whitespace: valid
       "{\"ts\":\"2015-01-01T12:00:02Z\",\"name\":\"a\nb\"}",  // a raw newline in a string: invalid
-      R"({"ts":"2015-01-01T12:00:03Z",)",                            // cut short, as at a buffer's end
+      R"({"ts":"2015-01-01T12:00:03Z",)",                     // cut short, as at a buffer's end
       R"({"ts":"2015-01-01T12:00:04Z","n":"4"})",
       "",
       R"({"ts":"2015-01-01T12:00:05Z","payload":{"k":[1,2]},"new":"x"})",

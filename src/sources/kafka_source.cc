@@ -397,10 +397,11 @@ Status KafkaSource::Read(Batch& batch, RecordParser& parser, const BatchCut& cut
   // Wall time against this thread's CPU time and its waits for messages: the rest is time it was ready but not
   // running (the loader's DuckDB threads and librdkafka's share the cores).
   if (batch.read_records > 0)
-    spdlog::debug("kafka source {}: read {} records in {} ms: {} ms on a core, {} ms waiting with none queued ({} "
-                  "wake-ups)",
-                  name(), batch.read_records, (NowMicros() - read_from) / 1000, (ThreadCpuMicros() - cpu_from) / 1000,
-                  (waited_us_ - waited_before) / 1000, fetcher_wakeups_ - wakeups_before);
+    spdlog::debug(
+        "kafka source {}: read {} records in {} ms: {} ms on a core, {} ms waiting with none queued ({} "
+        "wake-ups)",
+        name(), batch.read_records, (NowMicros() - read_from) / 1000, (ThreadCpuMicros() - cpu_from) / 1000,
+        (waited_us_ - waited_before) / 1000, fetcher_wakeups_ - wakeups_before);
   if (!batch.empty()) {
     digested_batch_ = &batch;
     digested_base_ = batch.id;
