@@ -324,16 +324,17 @@ Status KafkaSource::Reseek() {
 
 bool KafkaSource::AllAtEnd() const {
   for (const auto& [pname, st] : assigned_)
-    if (!st.eof && !AtHighWatermark(st)) return false;
+    if (!st.eof && !(st.next >= 0 && Behind(st) == 0)) return false;
   return true;
 }
 
-bool KafkaSource::AtHighWatermark(const PartitionState& st) const {
-  if (st.next < 0) return false;
+std::optional<int64_t> KafkaSource::Behind(const PartitionState& st) const {
   int64_t low = -1, high = -1;
-  if (rd_kafka_get_watermark_offsets(rk_, st.topic.c_str(), st.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return false;
-  return high >= 0 && st.next >= high;
+  if (rd_kafka_get_watermark_offsets(rk_, st.topic.c_str(), st.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0)
+    return std::nullopt;
+  const int64_t position = st.next >= 0 ? st.next : std::max<int64_t>(low, 0);
+  return std::max<int64_t>(0, high - position);
 }
 
 Status KafkaSource::Handle(rd_kafka_message_t* msg, Batch& batch, RecordParser& parser, LastPartition& last) {
@@ -530,14 +531,10 @@ int64_t KafkaSource::Lag() const {
   int64_t lag = 0;
   bool known = false;
   for (const auto& [pname, st] : assigned_) {
-    int64_t low = -1, high = -1;
-    if (rd_kafka_get_watermark_offsets(rk_, st.topic.c_str(), st.partition, &low, &high) !=
-            RD_KAFKA_RESP_ERR_NO_ERROR ||
-        high < 0)
-      continue;
-    int64_t position = st.next >= 0 ? st.next : std::max<int64_t>(low, 0);
-    lag += std::max<int64_t>(0, high - position);
-    known = true;
+    if (std::optional<int64_t> behind = Behind(st)) {
+      lag += *behind;
+      known = true;
+    }
   }
   return known ? lag : -1;
 }

@@ -15,6 +15,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -101,7 +102,9 @@ class KafkaSource : public Source {
   // that mark too, while the event waits for the next fetch, which the broker holds up to fetch.wait.max.ms
   // (500 ms) when it has nothing to send: a drain (--once) would end that much later.
   bool AllAtEnd() const;
-  bool AtHighWatermark(const PartitionState& st) const;
+  // Records between `st`'s position (the low watermark while unknown) and the high watermark its client last
+  // heard of; nullopt while that mark is unknown. Lag() is their sum.
+  std::optional<int64_t> Behind(const PartitionState& st) const;
   // Wakes librdkafka's broker threads, which before 2.2 sleep up to 1 s after the prefetch queue was full.
   void WakeFetchers();
 
