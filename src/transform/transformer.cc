@@ -203,9 +203,14 @@ Status Transformer::RunTarget(Warehouse& w, const TransformTarget& t, bool full,
   write.cursor_seq = max_seq;
   write.definition = definition;
   int64_t t0 = NowMicros();
-  // A worker whose lease passed on (it was paused past the lease timeout) must not commit: the new owner
-  // redoes this step from the cursor.
-  if (leases) RETURN_IF_ERROR(leases->Fence(lease_of_.at(t.name)).WithContext("lease of " + t.name));
+  // A worker whose lease passed on (paused past the lease timeout, or cut off from ZooKeeper while it
+  // computed) must not commit: the new owner redoes this step from the cursor. The engine fences once the rows
+  // are computed, right before they become visible, so the time a stale owner could slip through is the
+  // commit itself rather than the whole computation.
+  if (leases)
+    write.fence = [leases, lease = lease_of_.at(t.name), &t] {
+      return leases->Fence(lease).WithContext("lease of " + t.name);
+    };
   RETURN_IF_ERROR(w.WriteTarget(write));
   if (leases)
     spdlog::info("transform {}: committed through batch {} under {} ({} to {})", t.name, max_seq,

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "testing/lease_lost_while_computing.h"
 #include "transform/transform_test_util.h"
 
 namespace sluice {
@@ -175,6 +176,35 @@ TEST_F(TransformerTest, WorkersTransformOnlyTheGroupsTheyHoldAndAStaleOwnerCanno
   r = Transform(*t, o);
   EXPECT_EQ(r.tables_changed, 2);
   EXPECT_EQ(Rows("SELECT * FROM ctr"), (std::vector<std::string>{"2024-05-01 10:00:00|1"}));
+}
+
+TEST_F(TransformerTest, AnOwnerWhoseLeasePassedWhileItComputedCommitsNothing) {
+  SetUpDefault();
+  auto t = MakeTransformer();
+  ASSERT_TRUE(t);
+  Load({Event("2024-05-01T10:05:00Z", 1, 7, "start", "a", 10)}, 0);
+  Transform(*t);
+  const auto hourly = Rows("SELECT * FROM tracking_hourly");
+  const auto daily = Rows("SELECT * FROM tracking_daily");
+  const auto cursors = Rows("SELECT target, last_seq FROM _sluice_transform_cursor");
+
+  // A late event. The lease passes on once this owner has computed the hour again: its open transaction
+  // (the fence runs on its connection) holds the new rows.
+  Load({Event("2024-05-01T10:30:00Z", 1, 7, "click", "b", 5)}, 1);
+  testing::LeaseLostWhileComputing leases([&] { return Q("SELECT sum(events) FROM tracking_hourly") == "2"; });
+  TransformOptions o;
+  o.leases = &leases;
+  auto refused = t->Run(*warehouse_, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsStale()) << refused.status().ToString();
+  EXPECT_EQ(leases.fences(), 1);
+  EXPECT_EQ(Rows("SELECT * FROM tracking_hourly"), hourly);
+  EXPECT_EQ(Rows("SELECT * FROM tracking_daily"), daily);
+  EXPECT_EQ(Rows("SELECT target, last_seq FROM _sluice_transform_cursor"), cursors);
+
+  // The new owner (here: a lease that stays) commits the late event.
+  EXPECT_EQ(Transform(*t).tables_changed, 2);
+  EXPECT_EQ(Q("SELECT sum(events) FROM tracking_hourly"), "2");
 }
 
 TEST_F(TransformerTest, ChangedDefinitionOrAddedFieldRebuildsWhatDependsOnIt) {

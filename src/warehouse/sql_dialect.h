@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
+
 namespace sluice {
 
 // One step of a transform: the rows a target (rollup or model table) gets, and the cursor that moves with
@@ -36,6 +38,11 @@ struct TargetWrite {
   // The cursor: `table` has absorbed batches up to `cursor_seq`, built from `definition`.
   int64_t cursor_seq = 0;
   std::string definition;
+  // Asked by the engine once the new rows are computed and right before they become visible (DuckDB: before
+  // COMMIT; ClickHouse: before the first partition is swapped in). An error abandons the write with the
+  // target and its cursor unchanged, and is returned. Several workers fence their transform lease here, so
+  // a worker whose lease passed on while it computed cannot commit (see core/work_leases.h). Empty: always go.
+  std::function<Status()> fence;
 };
 
 class SqlDialect {

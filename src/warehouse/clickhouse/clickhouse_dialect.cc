@@ -82,17 +82,26 @@ std::vector<std::string> ClickHouseDialect::WriteTargetSql(const TargetWrite& w)
       return out;
     }
     case TargetWrite::Kind::kReplaceBuckets: {
-      if (w.buckets.empty()) return {};
-      const std::set<int64_t> hours = HoursOfDays(w.buckets);
-      out = StageSql(w.table, w.bucket_column, w.select_for(hours), true);
-      std::set<int32_t> days;
-      for (int64_t h : hours) days.insert(DayOf(h));
-      for (int32_t d : days)
-        out.push_back("ALTER TABLE " + table + " REPLACE PARTITION ID '" + PartitionId(d) + "' FROM " + stage);
-      out.push_back("DROP TABLE " + stage);
+      StagedWrite steps = ReplaceBucketsSql(w);
+      out = std::move(steps.stage);
+      out.insert(out.end(), steps.swap.begin(), steps.swap.end());
       return out;
     }
   }
+  return out;
+}
+
+ClickHouseDialect::StagedWrite ClickHouseDialect::ReplaceBucketsSql(const TargetWrite& w) const {
+  if (w.buckets.empty()) return {};
+  const std::string table = Ident(w.table), stage = Ident(StagingTable(w.table));
+  const std::set<int64_t> hours = HoursOfDays(w.buckets);
+  StagedWrite out;
+  out.stage = StageSql(w.table, w.bucket_column, w.select_for(hours), true);
+  std::set<int32_t> days;
+  for (int64_t h : hours) days.insert(DayOf(h));
+  for (int32_t d : days)
+    out.swap.push_back("ALTER TABLE " + table + " REPLACE PARTITION ID '" + PartitionId(d) + "' FROM " + stage);
+  out.swap.push_back("DROP TABLE " + stage);
   return out;
 }
 

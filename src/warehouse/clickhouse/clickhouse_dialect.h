@@ -44,6 +44,12 @@ class ClickHouseDialect final : public SqlDialect {
   StatusQueries StatusSql() const override;
 
   // ---- Shared with ClickHouseWarehouse ----
+  // kReplaceBuckets in its two steps: `stage` computes the days' rows into the staging table (the long part),
+  // `swap` replaces the target's partitions from it and drops it. WriteTarget fences between the two.
+  struct StagedWrite {
+    std::vector<std::string> stage, swap;
+  };
+  StagedWrite ReplaceBucketsSql(const TargetWrite& write) const;
   // The staging table of `table`: `_sluice_stage_<table>`, a plain MergeTree on the server that computes.
   static std::string StagingTable(const std::string& table) { return "_sluice_stage_" + table; }
   // PARTITION BY and ORDER BY of a target whose time column is `bucket_column` ("" for none).

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/time.h"
+#include "testing/lease_lost_while_computing.h"
 #include "transform/rollup_sql.h"
 #include "transform/transformer.h"
 #include "warehouse/clickhouse/clickhouse_dialect.h"
@@ -271,6 +272,40 @@ TEST_F(TransformsOnClickHouse, ACrashBeforeTheCursorIsRedoneByTheNextRun) {
   EXPECT_EQ(Transform(*t2).tables_changed, 2);
   EXPECT_EQ(RollupRows("tracking_hourly"), FromScratch(*t2, "tracking_hourly"));
   EXPECT_EQ(Transform(*t2).tables_changed, 0);
+}
+
+// The lease passes to another worker while this one computes: from the moment the new rows are staged, its
+// fence is refused. Nothing readers see changes, neither for a day recompute nor for a rebuild.
+TEST_F(TransformsOnClickHouse, AnOwnerWhoseLeasePassedWhileItComputedCommitsNothing) {
+  Load(ManyEvents(0, 100), 0);
+  auto t = MakeTransformer();
+  Transform(*t);
+  const auto hourly = RollupRows("tracking_hourly"), daily = RollupRows("tracking_daily");
+  const auto cursors = Rows(*w_, "SELECT target, last_seq FROM _sluice_transform_cursor FINAL");
+  Load({Event("2026-11-01T08:00:01Z", 1, 1, "click", "x", 1)}, 100);
+
+  const std::string staged = "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name IN ('" +
+                             ClickHouseDialect::StagingTable("tracking_hourly") + "', '" +
+                             ClickHouseDialect::StagingTable("tracking_daily") + "')";
+  testing::LeaseLostWhileComputing leases([&] { return Q(staged) != "0"; });
+  for (bool full : {false, true}) {
+    SCOPED_TRACE(full ? "rebuild" : "day recompute");
+    TransformOptions o;
+    o.leases = &leases;
+    o.full_refresh = full;
+    auto refused = t->Run(*w_, o);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_TRUE(refused.status().IsStale()) << refused.status().ToString();
+    EXPECT_EQ(RollupRows("tracking_hourly"), hourly);
+    EXPECT_EQ(RollupRows("tracking_daily"), daily);
+    EXPECT_EQ(Rows(*w_, "SELECT target, last_seq FROM _sluice_transform_cursor FINAL"), cursors);
+  }
+  EXPECT_EQ(leases.fences(), 2);
+
+  // The new owner commits the late event; the stage the stale owner left behind is replaced and dropped.
+  EXPECT_EQ(Transform(*t).tables_changed, 2);
+  EXPECT_EQ(RollupRows("tracking_hourly"), FromScratch(*t, "tracking_hourly"));
+  EXPECT_EQ(Q(staged), "0");
 }
 
 TEST_F(TransformsOnClickHouse, ALedgerRowVisibleOnlyAfterTheRunReadTheLedgerIsAbsorbedByTheNextRun) {

@@ -193,6 +193,9 @@ Status ClickHouseWarehouse::RebuildTarget(const TargetWrite& w) {
   ASSIGN_OR_RETURN(auto staged, TableColumns(stage));
   ASSIGN_OR_RETURN(auto current, TableColumns(w.table));
   ASSIGN_OR_RETURN(auto stage_ids, PartitionIds(stage));
+  // The rows are computed; nothing readers see has changed yet. A stale owner stops here and leaves its stage
+  // (the next write of this table drops it): dropping it now could pull the stage from under the new owner.
+  if (w.fence) RETURN_IF_ERROR(w.fence());
   if (!current.empty() && current == staged) {
     // Same columns: swap partitions in place, so readers always have the table.
     ASSIGN_OR_RETURN(auto ids, PartitionIds(w.table));
@@ -256,17 +259,25 @@ Status ClickHouseWarehouse::WriteCursor(const TargetWrite& w) {
 }
 
 Status ClickHouseWarehouse::WriteTarget(const TargetWrite& w) {
+  // Each kind fences (TargetWrite::fence) once its rows are staged, right before the first statement that
+  // changes what readers see: computing is the long part, so a lease lost meanwhile is caught before it counts.
   switch (w.kind) {
     case TargetWrite::Kind::kCursorOnly:
+      if (w.fence) RETURN_IF_ERROR(w.fence());
       break;
     case TargetWrite::Kind::kRebuild:
     case TargetWrite::Kind::kRebuildFrom:
       RETURN_IF_ERROR(RebuildTarget(w).WithContext("rebuilding " + w.table));
       break;
-    case TargetWrite::Kind::kReplaceBuckets:
-      for (const auto& sql : Dialect().WriteTargetSql(w))
+    case TargetWrite::Kind::kReplaceBuckets: {
+      ClickHouseDialect::StagedWrite steps = Dialect().ReplaceBucketsSql(w);
+      for (const auto& sql : steps.stage)
+        RETURN_IF_ERROR(client_->Execute(sql).WithContext("recomputing days of " + w.table));
+      if (w.fence) RETURN_IF_ERROR(w.fence());
+      for (const auto& sql : steps.swap)
         RETURN_IF_ERROR(client_->Execute(sql).WithContext("recomputing days of " + w.table));
       break;
+    }
   }
   RETURN_IF_ERROR(Fault("cursor"));
   return WriteCursor(w).WithContext("cursor of " + w.table);

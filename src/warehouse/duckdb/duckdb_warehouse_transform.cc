@@ -92,6 +92,7 @@ Status DuckDbWarehouse::WriteTarget(const TargetWrite& write) {
          dialect().Timestamp(NowMicros()) + ")";
   RETURN_IF_ERROR(db_->Execute("BEGIN TRANSACTION"));
   Status st = db_->Execute(sql);
+  if (st.ok() && write.fence) st = write.fence();
   if (st.ok()) st = db_->Execute("COMMIT");
   if (!st.ok()) (void)db_->Execute("ROLLBACK");
   return st;
