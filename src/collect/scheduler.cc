@@ -131,6 +131,7 @@ Status Scheduler::ReapLocked() {
       } else {
         run.record.status = RunStatus::kFailed;
         run.record.error = run.result.status().ToString();
+        if (!run.stop_reason.empty()) run.record.error += " (" + run.stop_reason + ")";
         spdlog::warn("collect: {} failed: {}", run.record.run_id, run.record.error);
       }
       CountRunEnd(run.record);
@@ -147,6 +148,16 @@ Status Scheduler::Tick() {
   std::lock_guard<std::mutex> lock(mu_);
   Status first = ReapLocked();
   const TimePoint now = options_.clock->Now();
+  if (options_.leases) {
+    // A run whose lease may be passing on (ZooKeeper has not confirmed this worker lately) stops before the
+    // next owner can start the same slot; what it landed and loaded so far is idempotent.
+    for (auto& [name, run] : in_flight_) {
+      if (run->done || run->stop.stop_requested() || options_.leases->StillHeld(LeaseName(name))) continue;
+      run->stop_reason = "asked to stop: the lease " + LeaseName(name) + " may pass to another worker";
+      spdlog::warn("collect: {}: {}", run->record.run_id, run->stop_reason);
+      run->stop.request_stop();
+    }
+  }
   for (const ScheduledCollector& c : collectors_) {
     if (in_flight_.count(c.name)) continue;
     if (options_.leases) {

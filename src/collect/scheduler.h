@@ -67,7 +67,9 @@ struct SchedulerOptions {
   std::chrono::seconds tick{1};           // how often RunUntilStopped ticks: runs start and are recorded within it
   std::chrono::seconds retry_delay{60};   // a failed collector is retried at the first tick after this
   // Several workers: a collector is scheduled only by the worker holding its lease "collect:<name>"; the
-  // slot is re-read from the ledger after acquiring and the start is fenced, so no slot runs twice.
+  // slot is re-read from the ledger after acquiring and the start is fenced, so no slot runs twice. A run
+  // whose lease this worker can no longer be sure of (WorkLeases::StillHeld) is asked to stop at the next
+  // tick, before the lease can pass to a worker that would serve the slot again.
   WorkLeases* leases = nullptr;
 };
 
@@ -106,6 +108,7 @@ class Scheduler {
     Result<int64_t> result = 0;  // valid once done
     RunReport report;            // written by the run's thread before done
     std::stop_source stop;
+    std::string stop_reason;  // why the scheduler asked it to stop early, for its record
     std::thread thread;
   };
 

@@ -171,6 +171,54 @@ TEST_F(SchedulerTest, TwoWorkersNeverRunASlotTwice) {
   EXPECT_EQ(Slots("github"), (std::vector<std::string>{"2024-01-01T03:00:00Z", "2024-01-02T03:00:00Z"}));
 }
 
+// A worker whose ZooKeeper session is not confirmed lately (cut off, or paused): its lease may pass on as soon
+// as the session expires, so a run under it is asked to stop at the next tick, before another worker could
+// serve the same slot; it is recorded as failed, with why, and nothing starts while the lease is not held.
+class UnsureLeases : public WorkLeases {
+ public:
+  std::atomic<bool> sure{true};
+  Result<bool> Acquire(const std::string&) override { return sure.load(); }
+  Status Fence(const std::string& name) override { return sure ? Status::Ok() : Status::Stale("lost " + name); }
+  void Release(const std::string&) override {}
+  bool StillHeld(const std::string&) override { return sure; }
+};
+
+TEST_F(SchedulerTest, ARunWhoseLeaseMayPassOnIsAskedToStop) {
+  UnsureLeases leases;
+  SchedulerOptions o = Options();
+  o.leases = &leases;
+  std::atomic<int> starts{0};
+  std::atomic<bool> saw_stop{false};
+  Scheduler s({{"github", Cron("0 3 * * *"), seconds(600),
+                [&](const RunContext& ctx) -> Result<int64_t> {
+                  ++starts;
+                  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+                  while (!ctx.stop.stop_requested() && std::chrono::steady_clock::now() < give_up)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                  saw_stop = ctx.stop.stop_requested();
+                  return Status::Cancelled("stopped");
+                }}},
+              &ledger_, o);
+  clock_.Advance(seconds(40));  // 03:00:10: the slot is due
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.Tick().ok());
+  EXPECT_EQ(ledger_.Runs().at(0).status, RunStatus::kRunning) << "the lease is still sure: the run goes on";
+
+  leases.sure = false;
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_TRUE(saw_stop);
+  auto runs = ledger_.Runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, RunStatus::kFailed);
+  EXPECT_NE(runs[0].error.find("the lease collect:github may pass to another worker"), std::string::npos)
+      << runs[0].error;
+  clock_.Advance(minutes(5));  // past the retry delay: still nothing while the lease is not held
+  ASSERT_TRUE(s.Tick().ok());
+  ASSERT_TRUE(s.WaitIdle().ok());
+  EXPECT_EQ(starts, 1);
+}
+
 TEST_F(SchedulerTest, StoppingRecordsTheEndsOfRunsNotYetReaped) {
   {
     Scheduler s({{"github", Cron("0 3 * * *"), seconds(600), [](const RunContext&) -> Result<int64_t> { return 5; }},

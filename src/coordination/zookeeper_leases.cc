@@ -35,4 +35,15 @@ void ZooKeeperLeases::Release(const std::string& name) {
   coordinator_->Release(lease);
 }
 
+bool ZooKeeperLeases::StillHeld(const std::string& name) {
+  Lease lease;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = leases_.find(name);
+    if (it == leases_.end()) return false;
+    lease = it->second;
+  }
+  return coordinator_->Holds(lease);
+}
+
 }  // namespace sluice

@@ -26,6 +26,9 @@ class ZooKeeperLeases final : public WorkLeases {
   // when ZooKeeper cannot be reached (do not commit now).
   Status Fence(const std::string& name) override;
   void Release(const std::string& name) override;
+  // False when `name` was never acquired here, was released or lost, or the session is not confirmed lately
+  // (Coordinator::Holds).
+  bool StillHeld(const std::string& name) override;
 
  private:
   Coordinator* const coordinator_;

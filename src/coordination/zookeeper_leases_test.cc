@@ -29,7 +29,9 @@ TEST_F(ZooKeeperLeasesTest, OneWorkerAtATimeAndFencedByItsOwnAcquisition) {
   EXPECT_FALSE(*other);
 
   EXPECT_TRUE(la.Fence("collect:github").ok());
+  EXPECT_TRUE(la.StillHeld("collect:github"));
   EXPECT_TRUE(lb.Fence("collect:github").IsStale());  // never acquired by b
+  EXPECT_FALSE(lb.StillHeld("collect:github"));
   lb.Release("collect:github");                       // not b's: nothing happens
   EXPECT_TRUE(la.Fence("collect:github").ok());
 
@@ -38,7 +40,9 @@ TEST_F(ZooKeeperLeasesTest, OneWorkerAtATimeAndFencedByItsOwnAcquisition) {
   ASSERT_TRUE(taken.ok());
   EXPECT_TRUE(*taken);
   EXPECT_TRUE(lb.Fence("collect:github").ok());
+  EXPECT_TRUE(lb.StillHeld("collect:github"));
   EXPECT_TRUE(la.Fence("collect:github").IsStale());
+  EXPECT_FALSE(la.StillHeld("collect:github"));
 }
 
 // a's lease passes to b behind a's back (its node deleted, as when its session expires): a's fence is refused.
