@@ -50,9 +50,10 @@ std::set<int64_t> ClickHouseDialect::HoursOfDays(const std::set<int64_t>& bucket
   return hours;
 }
 
-std::vector<std::string> ClickHouseDialect::StageSql(const std::string& table, const std::string& bucket_column,
-                                                     const std::string& select_sql, bool like_target) const {
-  const std::string stage = Ident(StagingTable(table));
+std::vector<std::string> ClickHouseDialect::StageSql(const std::string& stage_name, const std::string& table,
+                                                     const std::string& bucket_column, const std::string& select_sql,
+                                                     bool like_target) const {
+  const std::string stage = Ident(stage_name);
   const std::string engine =
       " ENGINE = MergeTree() PARTITION BY " + PartitionBy(bucket_column) + " ORDER BY " + OrderBy(bucket_column);
   if (like_target)
@@ -69,7 +70,7 @@ std::vector<std::string> ClickHouseDialect::WriteTargetSql(const TargetWrite& w)
       return {};
     case TargetWrite::Kind::kRebuild:
     case TargetWrite::Kind::kRebuildFrom: {
-      out = StageSql(w.table, w.bucket_column, w.select_sql, false);
+      out = StageSql(StagingTable(w.table), w.table, w.bucket_column, w.select_sql, false);
       std::string which = w.kind == TargetWrite::Kind::kRebuild
                               ? "every partition of the table and of the stage"
                               : "every partition of the table and of the stage from " +
@@ -82,7 +83,7 @@ std::vector<std::string> ClickHouseDialect::WriteTargetSql(const TargetWrite& w)
       return out;
     }
     case TargetWrite::Kind::kReplaceBuckets: {
-      StagedWrite steps = ReplaceBucketsSql(w);
+      StagedWrite steps = ReplaceBucketsSql(w, StagingTable(w.table));
       out = std::move(steps.stage);
       out.insert(out.end(), steps.swap.begin(), steps.swap.end());
       return out;
@@ -91,12 +92,13 @@ std::vector<std::string> ClickHouseDialect::WriteTargetSql(const TargetWrite& w)
   return out;
 }
 
-ClickHouseDialect::StagedWrite ClickHouseDialect::ReplaceBucketsSql(const TargetWrite& w) const {
+ClickHouseDialect::StagedWrite ClickHouseDialect::ReplaceBucketsSql(const TargetWrite& w,
+                                                                    const std::string& stage_name) const {
   if (w.buckets.empty()) return {};
-  const std::string table = Ident(w.table), stage = Ident(StagingTable(w.table));
+  const std::string table = Ident(w.table), stage = Ident(stage_name);
   const std::set<int64_t> hours = HoursOfDays(w.buckets);
   StagedWrite out;
-  out.stage = StageSql(w.table, w.bucket_column, w.select_for(hours), true);
+  out.stage = StageSql(stage_name, w.table, w.bucket_column, w.select_for(hours), true);
   std::set<int32_t> days;
   for (int64_t h : hours) days.insert(DayOf(h));
   for (int32_t d : days)

@@ -38,8 +38,9 @@ class ClickHouseDialect final : public SqlDialect {
   std::string ApproxDistinct(const std::string& expr) const override { return "uniq(" + expr + ")"; }
   std::string CountIf(const std::string& predicate) const override { return "countIf(" + predicate + ")"; }
   std::string GroupBy(const std::vector<std::string>& key_exprs) const override;
-  // kReplaceBuckets: the exact statements WriteTarget runs. kRebuild, kRebuildFrom: the plan for a new
-  // table (WriteTarget also swaps partitions of an existing table of the same structure; see the .cc).
+  // kReplaceBuckets: the statements WriteTarget runs, with the writer's own stage in place of
+  // `_sluice_stage_<table>`. kRebuild, kRebuildFrom: the plan for a new table (WriteTarget also swaps
+  // partitions of an existing table of the same structure; see the .cc).
   std::vector<std::string> WriteTargetSql(const TargetWrite& write) const override;
   StatusQueries StatusSql() const override;
 
@@ -49,9 +50,15 @@ class ClickHouseDialect final : public SqlDialect {
   struct StagedWrite {
     std::vector<std::string> stage, swap;
   };
-  StagedWrite ReplaceBucketsSql(const TargetWrite& write) const;
-  // The staging table of `table`: `_sluice_stage_<table>`, a plain MergeTree on the server that computes.
-  static std::string StagingTable(const std::string& table) { return "_sluice_stage_" + table; }
+  StagedWrite ReplaceBucketsSql(const TargetWrite& write, const std::string& stage) const;
+  // The staging table of `table` for one writer: `_sluice_stage_<writer>_<table>`, a plain MergeTree on the
+  // server that computes. Each ClickHouseWarehouse stages under a writer id of its own, so an owner whose
+  // lease passed on while it computed never drops or fills its successor's stage. Without a writer:
+  // `_sluice_stage_<table>`, as plans show it (and as sluice before writer ids named it).
+  static std::string StagingTable(const std::string& table, const std::string& writer = "") {
+    return "_sluice_stage_" + (writer.empty() ? "" : writer + "_") + table;
+  }
+  static constexpr size_t kWriterIdLength = 8;  // hex digits
   // PARTITION BY and ORDER BY of a target whose time column is `bucket_column` ("" for none).
   std::string PartitionBy(const std::string& bucket_column) const;
   std::string OrderBy(const std::string& bucket_column) const;
@@ -60,10 +67,11 @@ class ClickHouseDialect final : public SqlDialect {
   // Every hour of every day that `buckets` (bucket starts, micros) fall on: what a kReplaceBuckets write
   // recomputes, so whole day partitions can be swapped.
   static std::set<int64_t> HoursOfDays(const std::set<int64_t>& buckets);
-  // The statements that fill the staging table of `table` with `select_sql`: an existing target's structure
-  // (`like_target`), or the select's own (a new table).
-  std::vector<std::string> StageSql(const std::string& table, const std::string& bucket_column,
-                                    const std::string& select_sql, bool like_target) const;
+  // The statements that fill `stage` (a staging table of `table`) with `select_sql`: an existing target's
+  // structure (`like_target`), or the select's own (a new table).
+  std::vector<std::string> StageSql(const std::string& stage, const std::string& table,
+                                    const std::string& bucket_column, const std::string& select_sql,
+                                    bool like_target) const;
 };
 
 }  // namespace sluice

@@ -284,9 +284,9 @@ TEST_F(TransformsOnClickHouse, AnOwnerWhoseLeasePassedWhileItComputedCommitsNoth
   const auto cursors = Rows(*w_, "SELECT target, last_seq FROM _sluice_transform_cursor FINAL");
   Load({Event("2026-11-01T08:00:01Z", 1, 1, "click", "x", 1)}, 100);
 
-  const std::string staged = "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name IN ('" +
-                             ClickHouseDialect::StagingTable("tracking_hourly") + "', '" +
-                             ClickHouseDialect::StagingTable("tracking_daily") + "')";
+  const std::string staged =
+      "SELECT count() FROM system.tables WHERE database = currentDatabase() AND "
+      "substring(name, 1, 14) = '_sluice_stage_'";
   testing::LeaseLostWhileComputing leases([&] { return Q(staged) != "0"; });
   for (bool full : {false, true}) {
     SCOPED_TRACE(full ? "rebuild" : "day recompute");
@@ -299,13 +299,60 @@ TEST_F(TransformsOnClickHouse, AnOwnerWhoseLeasePassedWhileItComputedCommitsNoth
     EXPECT_EQ(RollupRows("tracking_hourly"), hourly);
     EXPECT_EQ(RollupRows("tracking_daily"), daily);
     EXPECT_EQ(Rows(*w_, "SELECT target, last_seq FROM _sluice_transform_cursor FINAL"), cursors);
+    EXPECT_EQ(Q(staged), "0") << "the refused owner leaves no stage behind";
   }
   EXPECT_EQ(leases.fences(), 2);
 
-  // The new owner commits the late event; the stage the stale owner left behind is replaced and dropped.
+  // The new owner commits the late event.
   EXPECT_EQ(Transform(*t).tables_changed, 2);
   EXPECT_EQ(RollupRows("tracking_hourly"), FromScratch(*t, "tracking_hourly"));
-  EXPECT_EQ(Q(staged), "0");
+}
+
+// Two writers of one target at once, as when an owner cut off from ZooKeeper still computes while its
+// successor commits: the stale one stages days 1 (in the middle of the successor's write, once the
+// successor's rows are staged) and is refused at its fence; the successor's swap of days 1 and 2 must take
+// its own rows, not the stale writer's stage, and nothing is left staged.
+TEST_F(TransformsOnClickHouse, AStaleWriterComputingBesideItsSuccessorNeverTouchesTheSuccessorsStage) {
+  ASSERT_TRUE(w_->PrepareTransforms(*config_).ok());
+  ASSERT_TRUE(w_->Execute("CREATE TABLE r (hour DateTime('UTC'), who String) ENGINE = MergeTree() "
+                          "PARTITION BY toDate(hour) ORDER BY hour")
+                  .ok());
+  auto stale = testing::OpenOn(*cluster_, 0, testing::TestDatabase());
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  auto write = [](const std::string& who, std::set<int64_t> days) {
+    TargetWrite w;
+    w.kind = TargetWrite::Kind::kReplaceBuckets;
+    w.table = "r";
+    w.bucket_column = "hour";
+    w.buckets = std::move(days);
+    w.select_for = [who, own = w.buckets](const std::set<int64_t>&) {
+      std::string sql;
+      for (int64_t d : own)
+        sql += std::string(sql.empty() ? "" : " UNION ALL ") + "SELECT toDateTime('" + FormatIsoDate(DayOf(d)) +
+               " 10:00:00', 'UTC') AS hour, '" + who + "' AS who";
+      return sql;
+    };
+    w.cursor_seq = 1;
+    w.definition = "r";
+    return w;
+  };
+  const int64_t day1 = *ParseIsoMicros("2026-11-01T00:00:00Z"), day2 = *ParseIsoMicros("2026-11-02T00:00:00Z");
+  TargetWrite successor = write("successor", {day1, day2});
+  Status stale_result;
+  successor.fence = [&] {
+    TargetWrite old = write("stale", {day1});
+    old.fence = [] { return Status::Stale("lease passed to another worker"); };
+    stale_result = (*stale)->WriteTarget(old);
+    return Status::Ok();
+  };
+  Status st = w_->WriteTarget(successor);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(stale_result.IsStale()) << stale_result.ToString();
+  EXPECT_EQ(Rows(*w_, "SELECT toString(hour), who FROM r"),
+            (std::vector<std::string>{"2026-11-01 10:00:00|successor", "2026-11-02 10:00:00|successor"}));
+  EXPECT_EQ(Q("SELECT count() FROM system.tables WHERE database = currentDatabase() AND "
+              "substring(name, 1, 14) = '_sluice_stage_'"),
+            "0");
 }
 
 TEST_F(TransformsOnClickHouse, ALedgerRowVisibleOnlyAfterTheRunReadTheLedgerIsAbsorbedByTheNextRun) {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -64,9 +65,15 @@ std::vector<std::pair<std::string, std::string>> ParseHeadersJson(const std::str
   return out;
 }
 
+// A random writer id of ClickHouseDialect::kWriterIdLength hex digits.
+std::string NewWriterId() {
+  std::random_device random;
+  return fmt::format("{:08x}", static_cast<uint32_t>(random()));
+}
+
 }  // namespace
 
-ClickHouseWarehouse::ClickHouseWarehouse(Options options) : options_(std::move(options)) {
+ClickHouseWarehouse::ClickHouseWarehouse(Options options) : options_(std::move(options)), writer_id_(NewWriterId()) {
   options_.server.database = options_.target.database;
   client_ = std::make_unique<ClickHouseClient>(options_.server);
 }

@@ -151,6 +151,8 @@ class ClickHouseWarehouse : public Warehouse {
   Result<std::set<std::string>> PartitionIds(const std::string& table);
   Status RebuildTarget(const TargetWrite& write);
   Status WriteCursor(const TargetWrite& write);
+  // Asks write.fence (TargetWrite); refused, drops this writer's `stage` and returns the refusal.
+  Status FenceOrDropStage(const TargetWrite& write, const std::string& stage);
   // Runs a DDL statement ON CLUSTER (when clustered); for statements every server must run.
   Status ExecuteEverywhere(const std::string& ddl);
   Status CreateOrReplaceView(const std::string& name, const std::string& select);
@@ -164,6 +166,8 @@ class ClickHouseWarehouse : public Warehouse {
   ByteBuffer block_buffer_;              // the block being sent, kept across loads (its pages stay mapped)
   std::function<Status(std::string_view)> fault_hook_;
   uint64_t last_version_ = 0;
+  // Names this warehouse's staging tables (ClickHouseDialect::StagingTable): random hex, one per instance.
+  const std::string writer_id_;
   // LedgerHead's last answer and the distinct batches with seq in (head - kLateLedgerWindow, head] then.
   int64_t snapshot_head_ = -1;
   uint64_t snapshot_window_batches_ = 0;

@@ -76,6 +76,13 @@ Status ClickHouseWarehouse::PrepareTransforms(const Config& config) {
             "version UInt64) ENGINE = " +
             GlobalEngine(t, "_sluice_transform_cursor", "Replacing", "version") + " ORDER BY target"}})
                       .WithContext("creating the transform cursor"));
+  // Stages a crashed writer left behind: their writer ids died with it. A writer of another process still
+  // computing at this moment loses its stage, fails that step and redoes it on its next run.
+  ASSIGN_OR_RETURN(auto stages,
+                   client_->Query("SELECT name FROM system.tables WHERE database = " + ChLiteral(t.database) +
+                                  " AND substring(name, 1, 14) = " + ChLiteral(ClickHouseDialect::StagingTable(""))));
+  for (const auto& row : stages.rows)
+    RETURN_IF_ERROR(client_->Execute("DROP TABLE IF EXISTS " + ChTable(t, row[0].value_or(""))));
   if (config.streams.empty()) return Status::Ok();
   // No JOIN (18.16 fills a LEFT JOIN's misses with defaults, not NULL): one SELECT per stream, with scalar
   // subqueries over the ledger. Table names are qualified: a view's tables would otherwise resolve in the
@@ -182,8 +189,8 @@ Result<std::set<std::string>> ClickHouseWarehouse::PartitionIds(const std::strin
 Status ClickHouseWarehouse::RebuildTarget(const TargetWrite& w) {
   const ClickHouseDialect& d = Dialect();
   const ClickHouseTarget& t = options_.target;
-  const std::string stage = ClickHouseDialect::StagingTable(w.table);
-  for (const auto& sql : d.StageSql(w.table, w.bucket_column, w.select_sql, false)) {
+  const std::string stage = ClickHouseDialect::StagingTable(w.table, writer_id_);
+  for (const auto& sql : d.StageSql(stage, w.table, w.bucket_column, w.select_sql, false)) {
     Status st = client_->Execute(sql);
     if (!st.ok() && st.message().find("nullable") != std::string::npos)
       return st.WithContext("the time column " + w.bucket_column + " of " + w.table +
@@ -193,9 +200,8 @@ Status ClickHouseWarehouse::RebuildTarget(const TargetWrite& w) {
   ASSIGN_OR_RETURN(auto staged, TableColumns(stage));
   ASSIGN_OR_RETURN(auto current, TableColumns(w.table));
   ASSIGN_OR_RETURN(auto stage_ids, PartitionIds(stage));
-  // The rows are computed; nothing readers see has changed yet. A stale owner stops here and leaves its stage
-  // (the next write of this table drops it): dropping it now could pull the stage from under the new owner.
-  if (w.fence) RETURN_IF_ERROR(w.fence());
+  // The rows are computed; nothing readers see has changed yet. A stale owner stops here.
+  RETURN_IF_ERROR(FenceOrDropStage(w, stage));
   if (!current.empty() && current == staged) {
     // Same columns: swap partitions in place, so readers always have the table.
     ASSIGN_OR_RETURN(auto ids, PartitionIds(w.table));
@@ -241,6 +247,13 @@ Status ClickHouseWarehouse::RebuildTarget(const TargetWrite& w) {
   return client_->Execute("DROP TABLE IF EXISTS " + d.Ident(stage));
 }
 
+Status ClickHouseWarehouse::FenceOrDropStage(const TargetWrite& w, const std::string& stage) {
+  if (!w.fence) return Status::Ok();
+  Status fenced = w.fence();
+  if (!fenced.ok()) (void)client_->Execute("DROP TABLE IF EXISTS " + Dialect().Ident(stage));  // ours alone
+  return fenced;
+}
+
 Status ClickHouseWarehouse::WriteCursor(const TargetWrite& w) {
   std::string data;
   RowBinaryWriter out(data);
@@ -270,10 +283,11 @@ Status ClickHouseWarehouse::WriteTarget(const TargetWrite& w) {
       RETURN_IF_ERROR(RebuildTarget(w).WithContext("rebuilding " + w.table));
       break;
     case TargetWrite::Kind::kReplaceBuckets: {
-      ClickHouseDialect::StagedWrite steps = Dialect().ReplaceBucketsSql(w);
+      const std::string stage = ClickHouseDialect::StagingTable(w.table, writer_id_);
+      ClickHouseDialect::StagedWrite steps = Dialect().ReplaceBucketsSql(w, stage);
       for (const auto& sql : steps.stage)
         RETURN_IF_ERROR(client_->Execute(sql).WithContext("recomputing days of " + w.table));
-      if (w.fence) RETURN_IF_ERROR(w.fence());
+      RETURN_IF_ERROR(FenceOrDropStage(w, stage));
       for (const auto& sql : steps.swap)
         RETURN_IF_ERROR(client_->Execute(sql).WithContext("recomputing days of " + w.table));
       break;
