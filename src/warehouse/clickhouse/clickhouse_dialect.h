@@ -58,7 +58,6 @@ class ClickHouseDialect final : public SqlDialect {
   static std::string StagingTable(const std::string& table, const std::string& writer = "") {
     return "_sluice_stage_" + (writer.empty() ? "" : writer + "_") + table;
   }
-  static constexpr size_t kWriterIdLength = 8;  // hex digits
   // PARTITION BY and ORDER BY of a target whose time column is `bucket_column` ("" for none).
   std::string PartitionBy(const std::string& bucket_column) const;
   std::string OrderBy(const std::string& bucket_column) const;

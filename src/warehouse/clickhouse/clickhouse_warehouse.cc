@@ -65,7 +65,7 @@ std::vector<std::pair<std::string, std::string>> ParseHeadersJson(const std::str
   return out;
 }
 
-// A random writer id of ClickHouseDialect::kWriterIdLength hex digits.
+// A random writer id for ClickHouseDialect::StagingTable: 8 hex digits.
 std::string NewWriterId() {
   std::random_device random;
   return fmt::format("{:08x}", static_cast<uint32_t>(random()));
