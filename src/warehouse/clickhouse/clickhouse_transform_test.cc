@@ -112,6 +112,12 @@ class TransformsOnClickHouse : public testing::SingleServerSuite {
     return Rows(*w_, RollupSelectSql(w_->dialect(), *t.FindRollup(name)));
   }
   std::string Q(const std::string& sql) { return testing::Scalar(*w_, sql); }
+  // How many staging tables (of any writer) the database holds.
+  std::string Stages() {
+    return Q(
+        "SELECT count() FROM system.tables WHERE database = currentDatabase() AND "
+        "substring(name, 1, 14) = '_sluice_stage_'");
+  }
 
   testing::TempDir dir_;
   std::unique_ptr<Config> config_;
@@ -284,10 +290,7 @@ TEST_F(TransformsOnClickHouse, AnOwnerWhoseLeasePassedWhileItComputedCommitsNoth
   const auto cursors = Rows(*w_, "SELECT target, last_seq FROM _sluice_transform_cursor FINAL");
   Load({Event("2026-11-01T08:00:01Z", 1, 1, "click", "x", 1)}, 100);
 
-  const std::string staged =
-      "SELECT count() FROM system.tables WHERE database = currentDatabase() AND "
-      "substring(name, 1, 14) = '_sluice_stage_'";
-  testing::LeaseLostWhileComputing leases([&] { return Q(staged) != "0"; });
+  testing::LeaseLostWhileComputing leases([&] { return Stages() != "0"; });
   for (bool full : {false, true}) {
     SCOPED_TRACE(full ? "rebuild" : "day recompute");
     TransformOptions o;
@@ -299,7 +302,7 @@ TEST_F(TransformsOnClickHouse, AnOwnerWhoseLeasePassedWhileItComputedCommitsNoth
     EXPECT_EQ(RollupRows("tracking_hourly"), hourly);
     EXPECT_EQ(RollupRows("tracking_daily"), daily);
     EXPECT_EQ(Rows(*w_, "SELECT target, last_seq FROM _sluice_transform_cursor FINAL"), cursors);
-    EXPECT_EQ(Q(staged), "0") << "the refused owner leaves no stage behind";
+    EXPECT_EQ(Stages(), "0") << "the refused owner leaves no stage behind";
   }
   EXPECT_EQ(leases.fences(), 2);
 
@@ -350,9 +353,7 @@ TEST_F(TransformsOnClickHouse, AStaleWriterComputingBesideItsSuccessorNeverTouch
   EXPECT_TRUE(stale_result.IsStale()) << stale_result.ToString();
   EXPECT_EQ(Rows(*w_, "SELECT toString(hour), who FROM r"),
             (std::vector<std::string>{"2026-11-01 10:00:00|successor", "2026-11-02 10:00:00|successor"}));
-  EXPECT_EQ(Q("SELECT count() FROM system.tables WHERE database = currentDatabase() AND "
-              "substring(name, 1, 14) = '_sluice_stage_'"),
-            "0");
+  EXPECT_EQ(Stages(), "0");
 }
 
 TEST_F(TransformsOnClickHouse, ALedgerRowVisibleOnlyAfterTheRunReadTheLedgerIsAbsorbedByTheNextRun) {
